@@ -10,6 +10,15 @@
  * A jti entry revokes that token.  A user or issuer entry revokes
  * every token of that user or issuer whose iat is at or before AFTER.
  * Entries may be dropped once UNTIL (epoch seconds) has passed.
+ *
+ * ISSUER is the config section name; in a jti entry "*" matches every
+ * issuer.  Fields are separated by blanks; empty lines and lines
+ * starting with '#' are skipped.  A line that does not parse makes
+ * the whole set of lists unusable: ag_revoked() and ag_revoke_load()
+ * fail with -EBADMSG, so agent logins are denied (fail closed) until
+ * the file is fixed, rather than silently dropping a revocation.  The
+ * same holds for a list file that is not root-owned and write-protected
+ * (-EPERM).  A missing file or directory is an empty list.
  */
 #ifndef AG_REVOKE_H
 #define AG_REVOKE_H
@@ -18,6 +27,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "token.h"
 
 enum ag_revoke_kind { AG_REVOKE_JTI, AG_REVOKE_USER, AG_REVOKE_ISSUER };
 
@@ -28,5 +38,27 @@ int ag_revoked(const struct ag_config *cfg, const struct ag_issuer *iss,
 int ag_revoke_add(const struct ag_config *cfg, enum ag_revoke_kind kind,
 	const char *issuer, const char *value, int64_t after,
 	int64_t until, const char *reason);
+
+/* All entries still in force at load time, for repeated matching. */
+struct ag_revocation {
+	enum ag_revoke_kind kind;
+	char issuer[64];
+	char value[AG_JTI_MAX + 1];	/* jti, user or issuer */
+	int64_t after;
+	int64_t until;
+};
+
+struct ag_revoke_list {
+	struct ag_revocation *v;
+	size_t n;
+	size_t cap;
+};
+
+/* On error, ERR (may be NULL) gets "file:line: what". */
+int ag_revoke_load(const struct ag_config *cfg, time_t now,
+	struct ag_revoke_list *list, char *err, size_t errlen);
+int ag_revoke_match(const struct ag_revoke_list *list, const char *issuer,
+	const char *user, const char *jti, int64_t iat);
+void ag_revoke_list_free(struct ag_revoke_list *list);
 
 #endif
