@@ -11,16 +11,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "config.h"
 
-/* A mapped snapshot of users.db.  Zero-initialise before first use. */
+/*
+ * A mapped snapshot of users.db.  Zero-initialise before first use.
+ * Not locked inside: a caller sharing one between threads serialises
+ * refresh and lookups itself (the NSS module holds its mutex).
+ */
 struct ag_userdb {
 	const void *map;
 	size_t size;
 	dev_t dev;
 	ino_t ino;
 	struct timespec mtime;
+	struct timespec ctime;	/* chmod/chown change trust, not mtime */
 	uint32_t count;
 };
 
