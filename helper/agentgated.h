@@ -1,0 +1,68 @@
+/* agentgated internals shared by its source files. */
+#ifndef AG_AGENTGATED_H
+#define AG_AGENTGATED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "revoke.h"
+#include "session.h"
+
+#define AGD_LOG_PIDS 16		/* pids and comms named per log line */
+
+enum agd_state { AGD_LIVE, AGD_TERM, AGD_KILL };
+
+/* One session the daemon knows of, live or being ended. */
+struct agd_session {
+	struct ag_session s;
+	bool present;		/* record seen in the latest scan */
+	enum agd_state state;
+	const char *reason;	/* "expired" or "revoked" */
+	int64_t event_ms;	/* deadline or revocation seen, realtime */
+	int64_t kill_at;	/* SIGKILL due, monotonic ms */
+	bool sweep_uid;		/* the agent's last session */
+	bool recorded;		/* first signal round done */
+	char scope[512];	/* leader's current group, if not ours */
+	int leader_fd;		/* pidfd of the verified leader, or -1 */
+	size_t remaining;	/* matches of the latest /proc scan */
+	pid_t named[AGD_LOG_PIDS];
+	char comms[AGD_LOG_PIDS][16];
+	size_t n_named, n_total;
+};
+
+struct agd {
+	struct ag_config *cfg;
+	const char *cfg_path;
+	bool debug;
+	char cgmount[4096];	/* "" when there is no cgroup2 */
+	int epfd, tfd, gfd, ifd, sfd;
+	int wd_sessions, wd_state, wd_revdir;
+	struct ag_revoke_list rl;
+	char rl_err[512];	/* last list error logged, "" when fine */
+	struct agd_session *v;
+	size_t n, cap;
+};
+
+int64_t agd_now_ms(void);
+int64_t agd_mono_ms(void);
+
+/* agentgated_kill.c */
+void agd_kill_step(struct agd *d, int64_t mono);
+bool agd_session_empty(struct agd *d, struct agd_session *t);
+void agd_release_session(struct agd_session *t);
+bool agd_session_alive(struct agd *d, const struct ag_session *s);
+
+/* agentgated_sessions.c */
+int agd_record_seen(struct agd *d, const struct ag_session *s);
+void agd_record_gone(struct agd *d, const char *id);
+void agd_reload_revocations(struct agd *d);
+void agd_evaluate(struct agd *d);
+bool agd_progress(struct agd *d);
+void agd_reconcile(struct agd *d);
+
+/* agentgated_cleanup.c: the agent has no session left on the host. */
+void agd_agent_cleanup(struct agd *d, const struct ag_session *s);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * The daemon's table of sessions: what the registry says, which
+ * deadline comes next, which sessions are being ended, and the log
+ * line for each step.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+
+#include "agentgated.h"
+#include "cgroup.h"
+#include "log.h"
+#include "util.h"
+
+#define TICK_NS (10 * 1000 * 1000)	/* while a kill is in flight */
+
+int64_t agd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t agd_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct agd_session *find(struct agd *d, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].s.id, id) == 0)
+			return &d->v[i];
+	return NULL;
+}
+
+static void drop(struct agd *d, struct agd_session *t)
+{
+	agd_release_session(t);
+	*t = d->v[--d->n];
+}
+
+static int add(struct agd *d, const struct ag_session *s)
+{
+	struct agd_session *v;
+	size_t cap;
+
+	if (d->n == d->cap) {
+		cap = d->cap ? d->cap * 2 : 64;
+		v = realloc(d->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	v = &d->v[d->n++];
+	memset(v, 0, sizeof(*v));
+	v->s = *s;
+	v->present = true;
+	v->leader_fd = -1;
+	ag_log(LOG_INFO, "event=session_seen session=%s user=%s uid=%u "
+		"issuer=%s jti=%s expires=%lld leader=%d cgroup=%s",
+		s->id, s->user, (unsigned)s->uid, s->issuer, s->jti,
+		(long long)s->expires, (int)s->leader,
+		s->cgroup[0] ? s->cgroup : "-");
+	return 0;
+}
+
+/* A record (re)appeared: new sessions join the table. */
+int agd_record_seen(struct agd *d, const struct ag_session *s)
+{
+	struct agd_session *t = find(d, s->id);
+
+	if (t) {
+		t->present = true;
+		return 0;
+	}
+	return add(d, s);
+}
+
+static bool last_of_uid(struct agd *d, const struct agd_session *t)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (&d->v[i] != t && d->v[i].s.uid == t->s.uid &&
+				d->v[i].state == AGD_LIVE && d->v[i].present)
+			return false;
+	return true;
+}
+
+/* The uid sweep only ever targets a uid inside an agent range. */
+static bool uid_sweepable(struct agd *d, const struct ag_session *s)
+{
+	const struct ag_issuer *is;
+
+	is = ag_config_issuer_by_name(d->cfg, s->issuer);
+	if (!is)
+		is = ag_config_issuer_for_name(d->cfg, s->user);
+	return is && s->uid != 0 && s->uid >= is->uid_min &&
+		s->uid <= is->uid_max;
+}
+
+static void start_kill(struct agd *d, struct agd_session *t,
+	const char *reason, int64_t event_ms)
+{
+	t->state = d->cfg->kill_grace_ms > 0 ? AGD_TERM : AGD_KILL;
+	t->reason = reason;
+	t->event_ms = event_ms;
+	t->kill_at = agd_mono_ms() + d->cfg->kill_grace_ms;
+	t->sweep_uid = last_of_uid(d, t) && uid_sweepable(d, &t->s);
+	ag_log(LOG_NOTICE, "event=%s session=%s user=%s issuer=%s jti=%s "
+		"expires=%lld last_session=%s", reason, t->s.id, t->s.user,
+		t->s.issuer, t->s.jti, (long long)t->s.expires,
+		t->sweep_uid ? "yes" : "no");
+}
+
+/* A record vanished: logout, or an admin removed it. */
+void agd_record_gone(struct agd *d, const char *id)
+{
+	struct agd_session *t = find(d, id);
+
+	if (!t || t->state != AGD_LIVE)
+		return;
+	t->present = false;
+	ag_log(LOG_INFO, "event=session_closed session=%s user=%s",
+		t->s.id, t->s.user);
+	/* The agent's last session: strays (nohup, setsid) go too. */
+	if (last_of_uid(d, t))
+		start_kill(d, t, "closed", agd_now_ms());
+	else
+		drop(d, t);
+}
+
+void agd_reload_revocations(struct agd *d)
+{
+	struct ag_revoke_list l;
+	char err[512] = "";
+	int r;
+
+	r = ag_revoke_load(d->cfg, time(NULL), &l, err, sizeof(err));
+	if (r < 0) {
+		/* Logins are refused meanwhile; live sessions keep running. */
+		if (strcmp(err, d->rl_err) != 0)
+			ag_log(LOG_ERR, "event=revocation_error error=\"%s\"",
+				err[0] ? err : strerror(-r));
+		snprintf(d->rl_err, sizeof(d->rl_err), "%s",
+			err[0] ? err : strerror(-r));
+		return;
+	}
+	d->rl_err[0] = '\0';
+	ag_revoke_list_free(&d->rl);
+	d->rl = l;
+}
+
+static void format_pids(const struct agd_session *t, char *pids,
+	char *comms, size_t len)
+{
+	size_t i, pu = 0, cu = 0;
+
+	pids[0] = comms[0] = '\0';
+	for (i = 0; i < t->n_named; i++) {
+		pu += (size_t)snprintf(pids + pu, len - pu, "%s%d",
+			i ? "," : "", (int)t->named[i]);
+		cu += (size_t)snprintf(comms + cu, len - cu, "%s%s",
+			i ? "," : "", t->comms[i]);
+		if (pu >= len || cu >= len)
+			break;
+	}
+	if (!t->n_named) {
+		strcpy(pids, "-");
+		strcpy(comms, "-");
+	}
+}
+
+/*
+ * Groups left by sessions no longer in the table (logged out while a
+ * nohup'd process lived on, which the uid sweep has since ended).
+ * rmdir fails on a populated group, so a live one is never lost.
+ */
+static void remove_stale_groups(struct agd *d)
+{
+	char dir[4200], rel[128];
+	struct dirent *de;
+	DIR *dh;
+
+	if (!d->cgmount[0] ||
+			ag_path(dir, sizeof(dir), "%s" AG_CGROUP_PARENT,
+				d->cgmount) < 0)
+		return;
+	dh = opendir(dir);
+	if (!dh)
+		return;
+	while ((de = readdir(dh))) {
+		if (find(d, de->d_name) || snprintf(rel, sizeof(rel),
+				AG_CGROUP_PARENT "/%s", de->d_name) >=
+				(int)sizeof(rel))
+			continue;
+		if (ag_cgroup_path_ok(rel))
+			ag_cgroup_remove(d->cgmount, rel);
+	}
+	closedir(dh);
+}
+
+static void finish(struct agd *d, struct agd_session *t)
+{
+	char pids[AGD_LOG_PIDS * 12], comms[AGD_LOG_PIDS * 17];
+	struct ag_session s = t->s;
+	bool sweep = t->sweep_uid;
+	int64_t now = agd_now_ms();
+
+	format_pids(t, pids, comms, sizeof(pids) < sizeof(comms) ?
+		sizeof(pids) : sizeof(comms));
+	ag_log(LOG_NOTICE, "event=killed session=%s user=%s issuer=%s "
+		"jti=%s reason=%s signal=%s n_pids=%zu pids=%s comms=%s "
+		"latency_ms=%lld", s.id, s.user, s.issuer, s.jti, t->reason,
+		t->state == AGD_KILL ? "SIGKILL" : "SIGTERM", t->n_total,
+		pids, comms, (long long)(now - t->event_ms));
+
+	ag_session_remove(d->cfg, s.id);
+	if (d->cgmount[0] && s.cgroup[0])
+		ag_cgroup_remove(d->cgmount, s.cgroup);
+	drop(d, t);
+	if (sweep) {
+		agd_agent_cleanup(d, &s);
+		remove_stale_groups(d);
+	}
+}
+
+static void arm_tick(struct agd *d, bool on)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	if (on) {
+		its.it_value.tv_nsec = TICK_NS;
+		its.it_interval.tv_nsec = TICK_NS;
+	}
+	timerfd_settime(d->gfd, 0, &its, NULL);
+}
+
+/* Drive every kill in flight one step; true while any remains. */
+bool agd_progress(struct agd *d)
+{
+	bool busy = false;
+	size_t i;
+
+	agd_kill_step(d, agd_mono_ms());
+	for (i = 0; i < d->n;) {
+		struct agd_session *t = &d->v[i];
+
+		if (t->state != AGD_LIVE && t->recorded &&
+				agd_session_empty(d, t)) {
+			finish(d, t);
+			continue;
+		}
+		busy = busy || t->state != AGD_LIVE;
+		i++;
+	}
+	arm_tick(d, busy);
+	return busy;
+}
+
+static bool revoked(struct agd *d, const struct ag_session *s)
+{
+	/* The record has no iat; the token was issued before login. */
+	return ag_revoke_match(&d->rl, s->issuer, s->user, s->jti,
+		s->started) == 1;
+}
+
+static void arm_deadline(struct agd *d, int64_t next)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	its.it_value.tv_sec = (time_t)next;
+	if (next == INT64_MAX)
+		its.it_value.tv_sec = 0;
+	/* CANCEL_ON_SET: a clock step wakes us with ECANCELED. */
+	timerfd_settime(d->tfd, TFD_TIMER_ABSTIME |
+		TFD_TIMER_CANCEL_ON_SET, &its, NULL);
+}
+
+/* Compare every live session with the clock and the revocations. */
+void agd_evaluate(struct agd *d)
+{
+	int64_t now = agd_now_ms(), next = INT64_MAX;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		struct agd_session *t = &d->v[i];
+
+		if (t->state != AGD_LIVE)
+			continue;
+		if (revoked(d, &t->s))
+			start_kill(d, t, "revoked", now);
+		else if (t->s.expires * 1000 <= now)
+			start_kill(d, t, "expired", t->s.expires * 1000);
+		else if (t->s.expires < next)
+			next = t->s.expires;
+	}
+	arm_deadline(d, next);
+	agd_progress(d);
+}
+
+/*
+ * At start: sessions whose processes are all gone (a crash of sshd or
+ * of the host) are dropped; the rest are judged like any other.
+ */
+void agd_reconcile(struct agd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n;) {
+		struct agd_session *t = &d->v[i];
+
+		if (t->state == AGD_LIVE && !agd_session_alive(d, &t->s) &&
+				t->s.expires * 1000 > agd_now_ms()) {
+			ag_log(LOG_INFO, "event=session_gone session=%s "
+				"user=%s", t->s.id, t->s.user);
+			ag_session_remove(d->cfg, t->s.id);
+			/* Dropped (another moved into slot i) or now
+			 * being ended (skipped next time round). */
+			agd_record_gone(d, t->s.id);
+			continue;
+		}
+		i++;
+	}
+	remove_stale_groups(d);
+	agd_evaluate(d);
+}

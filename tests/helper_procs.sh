@@ -1,0 +1,180 @@
+#!/bin/bash
+# Real processes, a real agentgated, real cgroups.  Runs as root inside
+# fresh mount and pid namespaces (with their own /proc), so the daemon's
+# uid sweep and /proc scans see only what this test started, and every
+# process left over dies with the namespace.  Skips (77) when not root.
+set -u
+
+[ "$(id -u)" = 0 ] || exit 77
+command -v unshare >/dev/null || exit 77
+if [ -z "${AG_IN_NS:-}" ]; then
+	AG_IN_NS=1 exec unshare -m -p --fork --mount-proc "$0" "$@"
+fi
+
+B=${abs_top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
+FAKE=$B/tests/helper_fake_session
+DAEMON=$B/helper/agentgated
+CTL=$B/helper/agentgatectl
+CG=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+[ -n "$CG" ] && [ -w "$CG" ] || exit 77
+
+T=$(mktemp -d /tmp/agentgate-procs.XXXXXX)
+mount --make-rprivate / && mount -t tmpfs tmpfs "$T" || exit 99
+mkdir -p "$T/home" /var/spool/cron && mount -t tmpfs tmpfs /var/spool/cron
+mkdir -p /var/spool/cron/crontabs /var/spool/cron/atjobs
+UID0=2147400000		# test range: nothing on a host uses these
+CONF=$T/agentgate.conf
+cat >"$CONF" <<EOF
+[agentgate]
+state_dir = $T/state
+runtime_dir = $T/run
+revocation_dir = $T/revoked.d
+kill_grace_ms = 200
+
+[issuer test]
+iss = https://test.invalid
+keys = $T/test.pem
+prefix = agt-
+uid_range = $UID0-$((UID0 + 9999))
+home_base = $T/home
+EOF
+chmod 644 "$CONF"
+
+FAILS=0
+IDS=""
+DPID=""
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+
+cleanup() {
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID"
+	for id in $IDS; do
+		[ -e "$CG/agentgate/$id/cgroup.kill" ] &&
+			echo 1 >"$CG/agentgate/$id/cgroup.kill"
+	done
+	sleep 0.1
+	for id in $IDS; do rmdir "$CG/agentgate/$id" 2>/dev/null; done
+	umount /var/spool/cron "$T" 2>/dev/null
+	rmdir "$T"
+}
+trap cleanup EXIT
+
+newid() { head -c16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+start_daemon() {
+	"$DAEMON" --foreground --config "$CONF" 2>>"$T/daemon.log" &
+	DPID=$!
+	for _ in $(seq 50); do
+		[ -e "$T/run/agentgated.lock" ] && return 0
+		sleep 0.02
+	done
+}
+
+# spawn VAR USER UIDOFF JTI EXPIRES: a placed session; leader pid in VAR.
+spawn() {
+	local id
+	id=$(newid)
+	IDS="$IDS $id"
+	LAST_ID=$id
+	eval "$1=\$(\"\$FAKE\" spawn \"\$CONF\" $id $2 $((UID0 + $3)) test $4 $5)"
+}
+
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.Z' /proc/$1/status; }
+uid_procs() { ps -o pid= -u "$1" 2>/dev/null | wc -l; }
+populated() { grep -q 'populated 1' "$CG/agentgate/$1/cgroup.events" 2>/dev/null; }
+wait_until() { while [ "$(date +%s%N)" -lt "$1" ]; do sleep 0.02; done; }
+
+# 1. Expiry ends the leader, a setsid double fork and a SIGTERM-ignorer.
+start_daemon
+NOW=$(date +%s)
+spawn L1 agt-expire 1 jti-expire $((NOW + 2))
+ID1=$LAST_ID
+[ "$(uid_procs $((UID0 + 1)))" = 2 ] || fail "expiry: setup"
+wait_until $(( (NOW + 3) * 1000000000 ))
+if alive "$L1" || [ "$(uid_procs $((UID0 + 1)))" != 0 ] || populated "$ID1"
+then fail "expiry: processes left 1 s after the deadline"
+else ok "expiry: whole session gone within 1 s"; fi
+[ -e "$T/run/sessions/$ID1" ] && fail "expiry: record left behind"
+
+# 2. Revoking one of two sessions of one agent ends only that one.
+NOW=$(date +%s)
+spawn L2A agt-two 2 jti-two-a $((NOW + 60))
+IDA=$LAST_ID
+spawn L2B agt-two 2 jti-two-b $((NOW + 60))
+IDB=$LAST_ID
+if [ -x "$CTL" ]; then
+	"$CTL" revoke --config "$CONF" --jti jti-two-a --issuer test \
+		--reason test >/dev/null || fail "revoke: agentgatectl"
+else
+	mkdir -p "$T/state"
+	echo "jti test jti-two-a $((NOW + 60))" >"$T/state/revocations"
+fi
+T0=$(date +%s%N)
+wait_until $((T0 + 1000000000))
+if alive "$L2A" || populated "$IDA"; then fail "revoke: session A alive"
+else ok "revoke: revoked session gone within 1 s"; fi
+if alive "$L2B" && populated "$IDB" &&
+	[ "$(cat "$CG/agentgate/$IDB/cgroup.procs" | wc -l)" = 3 ]
+then ok "revoke: other session untouched"
+else fail "revoke: other session harmed"; fi
+
+# 3. A deadline passed while agentgated was down ends at its start.
+kill "$DPID"; wait "$DPID"; DPID=""
+NOW=$(date +%s)
+spawn L3 agt-restart 3 jti-restart $((NOW + 1))
+ID3=$LAST_ID
+wait_until $(( (NOW + 2) * 1000000000 ))
+alive "$L3" || fail "restart: session died without the daemon"
+T0=$(date +%s%N)
+start_daemon
+wait_until $((T0 + 1000000000))
+if alive "$L3" || populated "$ID3"; then fail "restart: overdue session alive"
+else ok "restart: overdue session ended at start"; fi
+
+# 4. A recycled pid: the record names a stranger with another start time.
+sleep 1000 &
+STRANGER=$!
+NOW=$(date +%s)
+"$FAKE" record "$CONF" "$(newid)" agt-reuse $((UID0 + 4)) test jti-reuse \
+	$((NOW + 1)) "$STRANGER" || fail "reuse: setup"
+wait_until $(( (NOW + 2) * 1000000000 ))
+if alive "$STRANGER"; then ok "reuse: stranger never signalled"
+else fail "reuse: stranger was killed"; fi
+kill "$STRANGER"
+
+# 5. Crontab, at jobs and the ephemeral home go with the last session.
+NOW=$(date +%s)
+spawn L5 agt-clean 5 jti-clean $((NOW + 1))
+mkdir -p "$T/home/agt-clean/sub" "$T/outside"
+echo keep >"$T/outside/file"
+ln -s "$T/outside" "$T/home/agt-clean/link"
+ln -s "$T/outside/file" "$T/home/agt-clean/sub/flink"
+chown -R $((UID0 + 5)) "$T/home/agt-clean"
+echo "* * * * * true" >/var/spool/cron/crontabs/agt-clean
+touch /var/spool/cron/atjobs/a0001 && chown $((UID0 + 5)) /var/spool/cron/atjobs/a0001
+touch /var/spool/cron/atjobs/a0002
+wait_until $(( (NOW + 2) * 1000000000 ))
+[ -e "$T/home/agt-clean" ] && fail "cleanup: home left"
+[ -e /var/spool/cron/crontabs/agt-clean ] && fail "cleanup: crontab left"
+[ -e /var/spool/cron/atjobs/a0001 ] && fail "cleanup: at job left"
+[ -e /var/spool/cron/atjobs/a0002 ] || fail "cleanup: root's at job removed"
+[ "$(cat "$T/outside/file" 2>/dev/null)" = keep ] ||
+	fail "cleanup: followed a symlink out of the home"
+ok "cleanup: done"
+
+# 6. A clock step cancels the deadline timer; the daemon re-arms.  The
+# host clock is shared, so only a step to the current time (a few
+# microseconds) is made, and only when asked: AG_TEST_SET_CLOCK=1.
+if [ "${AG_TEST_SET_CLOCK:-0}" = 1 ]; then
+	NOW=$(date +%s)
+	spawn L6 agt-clock 6 jti-clock $((NOW + 2))
+	date -s "@$(date +%s.%N)" >/dev/null
+	wait_until $(( (NOW + 3) * 1000000000 ))
+	grep -q event=clock_changed "$T/daemon.log" || fail "clock: not noticed"
+	if alive "$L6"; then fail "clock: deadline missed after re-arm"
+	else ok "clock: step noticed, deadline still kept"; fi
+fi
+
+grep -q 'event=killed.*latency_ms=' "$T/daemon.log" || fail "log: no killed line"
+[ "$FAILS" = 0 ] || { cat "$T/daemon.log"; exit 1; }
+exit 0
