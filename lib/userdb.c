@@ -11,11 +11,13 @@
  *
  * Readers check the header and the exact file size when they map the
  * file, and then every row a search touches (NUL, grammar, uid != 0,
- * back pointer in bounds and agreeing).  They never scan the whole
- * file, so the first lookup in a process is O(log n) too.  A binary
- * search over rows that are well-formed but out of order can only
- * miss; it never answers with a row whose key differs from the one
- * asked for.  Writers validate everything before they build on it.
+ * back pointer in bounds).  The row a search lands on must also carry
+ * the right check value (24 bits of FNV-1a over name and uid) and be
+ * pointed at by the other table.  They never scan the whole file, so
+ * the first lookup in a process is O(log n) too.  A damaged or
+ * misordered file makes a search miss or fail with -EBADMSG; the odds
+ * that damage yields a wrong answer are 2^-24 per damaged row.
+ * Writers validate everything before they build on it.
  */
 #include "config.h"
 
@@ -51,7 +53,7 @@ struct udb_header {
 
 struct udb_name {
 	char name[AG_NAME_MAX + 1];
-	uint8_t pad[3];
+	uint8_t check[3];	/* row_check(name, uid) */
 	uint32_t uid;
 };
 
@@ -81,6 +83,29 @@ static const struct udb_uid *uid_row(const struct ag_userdb *db,
 		(size_t)db->count * sizeof(struct udb_name);
 
 	return (const struct udb_uid *)(base + off) + i;
+}
+
+static void row_check(const char *name, uint32_t uid, uint8_t out[3])
+{
+	uint64_t h = 14695981039346656037ull;
+	const unsigned char *p = (const unsigned char *)name;
+
+	for (; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	for (int i = 0; i < 4; i++)
+		h = (h ^ ((uid >> (8 * i)) & 0xff)) * 1099511628211ull;
+	out[0] = (uint8_t)h;
+	out[1] = (uint8_t)(h >> 8);
+	out[2] = (uint8_t)(h >> 16);
+}
+
+/* Only for a row already known to be NUL-terminated. */
+static bool row_check_ok(const struct udb_name *row)
+{
+	uint8_t want[3];
+
+	row_check(row->name, row->uid, want);
+	return memcmp(want, row->check, 3) == 0;
 }
 
 static bool name_row_ok(const struct udb_name *row)
@@ -218,6 +243,31 @@ void ag_userdb_close(struct ag_userdb *db)
 	memset(db, 0, sizeof(*db));
 }
 
+/* The uid table's row for UID, or NULL. */
+static const struct udb_uid *uid_search(const struct ag_userdb *db,
+	uint32_t uid)
+{
+	uint32_t lo = 0, hi = db->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const struct udb_uid *u = uid_row(db, mid);
+
+		if (u->uid == uid)
+			return u;
+		if (uid < u->uid)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/*
+ * A hit is confirmed by the other table: the uid row for its uid must
+ * point back at it.  One more O(log n) search, and a damaged uid in
+ * either table then shows up as -EBADMSG instead of a wrong answer.
+ */
 int ag_userdb_find_name(const struct ag_userdb *db, const char *name,
 	uint32_t *uid)
 {
@@ -226,12 +276,16 @@ int ag_userdb_find_name(const struct ag_userdb *db, const char *name,
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		const struct udb_name *row = name_row(db, mid);
+		const struct udb_uid *u;
 		int c;
 
 		if (!name_row_ok(row))
 			return -EBADMSG;
 		c = strcmp(name, row->name);
 		if (c == 0) {
+			u = uid_search(db, row->uid);
+			if (!u || u->row != mid || !row_check_ok(row))
+				return -EBADMSG;
 			*uid = row->uid;
 			return 0;
 		}
@@ -263,7 +317,7 @@ static const struct udb_name *uid_target(const struct ag_userdb *db,
 	if (u->row >= db->count)
 		return NULL;
 	row = name_row(db, u->row);
-	if (!name_row_ok(row) || row->uid != u->uid)
+	if (!name_row_ok(row) || row->uid != u->uid || !row_check_ok(row))
 		return NULL;
 	return row;
 }
@@ -271,25 +325,15 @@ static const struct udb_name *uid_target(const struct ag_userdb *db,
 int ag_userdb_find_uid(const struct ag_userdb *db, uint32_t uid,
 	char *name, size_t namelen)
 {
-	uint32_t lo = 0, hi = db->count;
+	const struct udb_uid *u = uid_search(db, uid);
+	const struct udb_name *row;
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		const struct udb_uid *u = uid_row(db, mid);
-		const struct udb_name *row;
-
-		if (u->uid == uid) {
-			row = uid_target(db, u);
-			if (!row)
-				return -EBADMSG;
-			return copy_name(row, name, namelen);
-		}
-		if (uid < u->uid)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -ENOENT;
+	if (!u)
+		return -ENOENT;
+	row = uid_target(db, u);
+	if (!row)
+		return -EBADMSG;
+	return copy_name(row, name, namelen);
 }
 
 int ag_userdb_entry(const struct ag_userdb *db, uint32_t i,
@@ -301,7 +345,7 @@ int ag_userdb_entry(const struct ag_userdb *db, uint32_t i,
 	if (i >= db->count)
 		return -ENOENT;
 	row = name_row(db, i);
-	if (!name_row_ok(row))
+	if (!name_row_ok(row) || !row_check_ok(row))
 		return -EBADMSG;
 	r = copy_name(row, name, namelen);
 	if (r < 0)
@@ -526,7 +570,8 @@ static int read_ids(const char *path, struct idset *s)
 			r = idset_add(s, (uint32_t)id);
 	}
 	free(data);
-	qsort(s->v, s->n, sizeof(*s->v), cmp_u32);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_u32);
 	return r;
 }
 
@@ -592,6 +637,7 @@ static int save(const char *path, const struct regset *set,
 	for (size_t i = 0; i < set->n; i++) {
 		memcpy(nrow[i].name, set->v[i].name, AG_NAME_MAX + 1);
 		nrow[i].uid = set->v[i].uid;
+		row_check(nrow[i].name, nrow[i].uid, nrow[i].check);
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		const struct reg *e = &by_uid[i];

@@ -315,7 +315,8 @@ static int list_take(struct name_list *l)
 	if (r < 0 && r != -ENOENT)
 		return r;
 
-	qsort(l->v, l->n, sizeof(*l->v), cmp_name);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_name);
 	for (size_t i = 0; i < l->n; i++) {
 		if (w == 0 || strcmp(l->v[w - 1], l->v[i]) != 0)
 			memmove(l->v[w++], l->v[i], sizeof(*l->v));
