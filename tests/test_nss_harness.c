@@ -31,14 +31,8 @@ static void run(const char *cmd)
 		die(cmd, EIO);
 }
 
-void nss_test_setup(const char *root)
+void nss_test_attach(const char *root)
 {
-	char cmd[PATH_MAX + 16];
-
-	if (geteuid() != 0) {
-		fprintf(stderr, "needs root (trust checks): skipped\n");
-		exit(77);
-	}
 	if (ag_path(root_dir, sizeof(root_dir), "%s", root) < 0 ||
 		ag_path(state_dir, sizeof(state_dir), "%s/state", root) < 0 ||
 		ag_path(run_dir, sizeof(run_dir), "%s/run", root) < 0 ||
@@ -47,6 +41,17 @@ void nss_test_setup(const char *root)
 		ag_path(db_path, sizeof(db_path), "%s/users.db",
 			state_dir) < 0)
 		die(root, ENAMETOOLONG);
+}
+
+void nss_test_setup(const char *root)
+{
+	char cmd[PATH_MAX + 16];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "needs root (trust checks): skipped\n");
+		exit(77);
+	}
+	nss_test_attach(root);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	run(cmd);

@@ -24,6 +24,9 @@
 /* Skip unless root; wipe and recreate ROOT with a valid config. */
 void nss_test_setup(const char *root);
 
+/* Use ROOT as set up earlier (by another process). */
+void nss_test_attach(const char *root);
+
 const char *nss_test_root(void);
 const char *nss_test_state_dir(void);
 const char *nss_test_config_path(void);
