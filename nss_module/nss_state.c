@@ -155,6 +155,7 @@ static bool looks_agent(const char *name)
 		name);
 }
 
+/* NAME in the config and registry as they are; nothing refreshed. */
 static int agent_resolve(const char *name, struct nss_agent *a)
 {
 	const struct ag_issuer *is = ag_config_issuer_for_name(cfg, name);
@@ -163,10 +164,6 @@ static int agent_resolve(const char *name, struct nss_agent *a)
 
 	if (!is || !ag_name_in_issuer(is, name))
 		return -ENOENT;
-	r = userdb_refresh();
-	if (r < 0)
-		return r;
-
 	r = ag_userdb_resolve(&db, is, name, &uid);
 	if (r == -EEXIST)
 		return -ENOENT;	/* never alias a uid onto a second name */
@@ -188,6 +185,12 @@ int nss_agent_by_name(const char *name, struct nss_agent *a)
 	r = config_refresh();
 	if (r == -ENOENT || (r < 0 && !looks_agent(name)))
 		return -ENOENT;	/* not ours, whatever state we are in */
+	if (r < 0)
+		return r;
+	if (!ag_config_issuer_for_name(cfg, name))
+		return -ENOENT;	/* no need to look at users.db */
+
+	r = userdb_refresh();
 	if (r < 0)
 		return r;
 	return agent_resolve(name, a);
