@@ -31,7 +31,7 @@ if ! "$cc" -fsanitize=fuzzer "$tmp/probe.c" -o "$tmp/probe" \
 	exit 0
 fi
 
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+flags="-g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 libs=$(pkg-config --cflags --libs jansson libcrypto)
 lib=$src/lib
 # shellcheck disable=SC2086

@@ -61,8 +61,11 @@ static int jti_path(const struct ag_config *cfg,
 	if (!ok)
 		return -ENOMEM;
 
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	hex[HEX_LEN] = '\0';
 	return ag_path(buf, len, "%s/jti/%s", state_dir(cfg), hex);
 }
 

@@ -131,8 +131,11 @@ void ag_token_fingerprint(const char *token, char out[17])
 		strcpy(out, "0000000000000000");
 		return;
 	}
-	for (int i = 0; i < 8; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	for (int i = 0; i < 8; i++) {
+		out[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		out[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	out[16] = '\0';
 }
 
 void ag_token_info_clear(struct ag_token_info *info)
