@@ -217,15 +217,18 @@ int module_close_session(struct module *m)
 	struct ag_session s;
 	char path[4200], extra[64];
 
+	/*
+	 * Only the id this handle opened: never one from the environment,
+	 * which the agent's own ~/.pam_environment can set, or an agent
+	 * could drop another of its sessions out of agentgated's sight.
+	 * A record left behind is cleaned up when its leader is gone.
+	 */
 	if (pam_get_data(m->pamh, SESSION_KEY, &data) == PAM_SUCCESS)
 		id = data;
-	if (!id)
-		id = pam_getenv(m->pamh, "AGENTGATE_SESSION_ID");
 	if (!id || strlen(id) != AG_SESSION_ID_LEN ||
 	    strspn(id, "0123456789abcdef") != AG_SESSION_ID_LEN)
 		return PAM_SUCCESS;	/* nothing of ours was opened */
 
-	/* Only this user's own record may be closed this way. */
 	if (ag_path(path, sizeof(path), "%s/sessions/%s",
 		    m->cfg->runtime_dir, id) < 0 ||
 	    ag_session_read(path, &s) < 0 || strcmp(s.user, m->user) != 0)

@@ -1,0 +1,346 @@
+# shellcheck shell=bash
+#
+# The end-to-end sandbox: a real sshd, agentgated and the two modules,
+# running as root inside private mount, network and pid namespaces.
+#
+# Outside, sb_run makes a scratch directory, snapshots what of the host
+# the sandbox could touch, runs the scenario in the namespaces, and
+# checks afterwards that nothing is left running, mounted or changed.
+# Inside, sb_setup builds the host the scenario needs from overlays and
+# bind mounts: the host's own /etc, /dev and library directory are
+# never written.  Because the scenario is pid 1 of its namespace, the
+# kernel ends every process it started when it exits, whatever happens.
+#
+# Needs: abs_top_builddir (the build tree), ag_sysconfdir (the build's
+# sysconfdir, where the modules look for agentgate/agentgate.conf).
+
+SB_PORT=2222
+SB_ISS=https://approvals.demo.invalid
+SB_AUD=e2e-host
+
+say() { printf '%s  %s\n' "$(date +%T)" "$*"; }
+fail() { say "FAIL: $*"; exit 1; }
+
+# ---- outside -----------------------------------------------------
+
+sb_need_tools() {
+	local t
+	for t in unshare sshd ssh scp sftp ssh-keygen openssl ip flock \
+		useradd chpasswd pgrep; do
+		command -v "$t" >/dev/null 2>&1 ||
+		[ -x "/usr/sbin/$t" ] || {
+			echo "SKIP: $t is not installed"
+			exit 77
+		}
+	done
+}
+
+sb_host_state() {
+	# What the sandbox must leave exactly as it found it.
+	sha256sum /etc/passwd /etc/group /etc/shadow /etc/nsswitch.conf
+	find /etc/pam.d /etc/ssh -type f -exec sha256sum {} + | sort
+	find /etc/agentgate -type f -exec sha256sum {} + 2>/dev/null | sort
+	awk '{ print $5 }' /proc/self/mountinfo | sort
+	ls /sys/fs/cgroup/unified/agentgate 2>/dev/null |
+		grep -v '^cgroup\.' || true
+}
+
+# sb_run SCRIPT ARGS...: run SCRIPT's inside part in the sandbox.
+sb_run() {
+	local script=$1 rc=0 before after
+	shift
+
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+	sb_need_tools
+	before=$(sb_host_state)
+
+	SB_DIR=$(mktemp -d /tmp/agentgate-e2e.XXXXXX)
+	chmod 0755 "$SB_DIR"
+	export SB_DIR SB_INSIDE=1
+	unshare --mount --net --pid --fork --mount-proc \
+		--propagation private bash "$script" "$@" || rc=$?
+
+	# Tokens and keys lived in there: none may outlive the run.
+	rm -rf "$SB_DIR"
+	after=$(sb_host_state)
+	if [ "$before" != "$after" ]; then
+		diff <(echo "$before") <(echo "$after") >&2 || true
+		say "FAIL: the sandbox changed the host (diff above)"
+		return 1
+	fi
+	pgrep -f "$SB_DIR" >/dev/null &&
+		{ say "FAIL: processes of the sandbox survived"; return 1; }
+	[ "$rc" = 0 ] && say "host unchanged: no process, mount or file left"
+	return "$rc"
+}
+
+# ---- inside --------------------------------------------------------
+
+sb_libdir() {
+	dirname "$(readlink -f /lib/x86_64-linux-gnu/libc.so.6 2>/dev/null ||
+		ldd /bin/sh | awk '/libc.so/ { print $3 }')"
+}
+
+# A private /dev: the host's device nodes bound in, and /dev/log a
+# socket of our own so the PAM module's syslog lines can be read.
+sb_dev() {
+	local n
+	mkdir -p "$SB_DIR/hostdev"
+	mount --rbind /dev "$SB_DIR/hostdev"
+	mount -t tmpfs -o mode=0755,nosuid tmpfs /dev
+	for n in null zero full random urandom tty; do
+		touch "/dev/$n"
+		mount --bind "$SB_DIR/hostdev/$n" "/dev/$n"
+	done
+	mkdir /dev/pts /dev/shm
+	mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts \
+		/dev/pts
+	ln -s pts/ptmx /dev/ptmx
+	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+	umount -l "$SB_DIR/hostdev"
+	"$abs_top_builddir/tests/e2e_logsink" /dev/log \
+		>>"$SB_DIR/syslog.log" 2>&1 &
+	for n in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+}
+
+# /etc as an overlay so new files (agentgate.conf, a human user) land
+# in the scratch directory; pam.d and nsswitch.conf are our own copies.
+sb_etc() {
+	mkdir -p "$SB_DIR/etc-up" "$SB_DIR/etc-work"
+	mount -t overlay overlay -o "lowerdir=/etc,upperdir=$SB_DIR/etc-up,workdir=$SB_DIR/etc-work" /etc
+
+	cp -a /etc/pam.d "$SB_DIR/pam.d"
+	sb_pam_sshd >"$SB_DIR/pam.d/sshd"
+	mount --bind "$SB_DIR/pam.d" /etc/pam.d
+
+	sed -E 's/^(passwd|group):.*/& agentgate/' /etc/nsswitch.conf \
+		>"$SB_DIR/nsswitch.conf"
+	mount --bind "$SB_DIR/nsswitch.conf" /etc/nsswitch.conf
+
+	# Where this build's modules look for their config.
+	local conf=$ag_sysconfdir/agentgate
+	if [ ! -d "$conf" ]; then
+		local anc=$conf
+		while [ ! -d "$anc" ]; do anc=$(dirname "$anc"); done
+		[ "$anc" = /etc ] || {
+			mkdir -p "$SB_DIR/conf-up" "$SB_DIR/conf-work"
+			mount -t overlay overlay -o "lowerdir=$anc,upperdir=$SB_DIR/conf-up,workdir=$SB_DIR/conf-work" "$anc"
+		}
+		mkdir -p "$conf"
+	fi
+	SB_CONF=$conf/agentgate.conf
+}
+
+# The host's own sshd stack with agentgate added the way an admin
+# would: first in auth and in account after pam_nologin (agents stop
+# there, humans fall through to the usual modules), and in session
+# after pam_loginuid, so the audit session id exists.
+sb_pam_sshd() {
+	awk '
+	/^@include common-auth/ && !a++ {
+		print "auth [success=done ignore=ignore default=die] pam_agentgate.so"
+	}
+	{ print }
+	/^account[ \t]+required[ \t]+pam_nologin.so/ {
+		print "account [success=done ignore=ignore default=die] pam_agentgate.so"
+	}
+	/^session[ \t]+required[ \t]+pam_loginuid.so/ {
+		print "session required pam_agentgate.so"
+	}' /etc/pam.d/sshd
+}
+
+# The modules where PAM and glibc look for them, via a read-only
+# overlay on the library directory.
+sb_modules() {
+	local lib
+	lib=$(sb_libdir)
+	mkdir -p "$SB_DIR/lib/security"
+	cp "$abs_top_builddir/nss_module/.libs/libnss_agentgate.so.2" \
+		"$SB_DIR/lib/"
+	cp "$abs_top_builddir/pam_module/.libs/pam_agentgate.so" \
+		"$SB_DIR/lib/security/"
+	mount -t overlay overlay -o "lowerdir=$SB_DIR/lib:$lib" "$lib"
+	AGENTGATED=$abs_top_builddir/helper/agentgated
+	AGENTGATECTL=$abs_top_builddir/helper/agentgatectl
+}
+
+sb_keys() {
+	mkdir -p "$(dirname "$SB_CONF")/keys"
+	openssl genpkey -algorithm ed25519 -out "$SB_DIR/issuer.key" \
+		2>/dev/null
+	openssl pkey -in "$SB_DIR/issuer.key" -pubout \
+		-out "$(dirname "$SB_CONF")/keys/demo.pem"
+	chmod 0644 "$(dirname "$SB_CONF")/keys/demo.pem"
+}
+
+sb_write_config() {
+	cat >"$SB_CONF" <<EOF
+# agentgate.conf for the end-to-end sandbox
+[agentgate]
+audience = $SB_AUD
+state_dir = $SB_DIR/state
+kill_grace_ms = 300
+
+[issuer demo]
+iss = $SB_ISS
+keys = $(dirname "$SB_CONF")/keys/demo.pem
+algorithms = EdDSA ES256
+max_lifetime = 600
+prefix = agent-
+uid_range = 200000-299999
+home_base = $SB_DIR/home
+shell = /bin/bash
+EOF
+	chmod 0644 "$SB_CONF"
+}
+
+sb_sshd() {
+	mkdir -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$SB_DIR/hostkey"
+	cat >"$SB_DIR/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+Port $SB_PORT
+HostKey $SB_DIR/hostkey
+PidFile $SB_DIR/sshd.pid
+UsePAM yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication yes
+PubkeyAuthentication yes
+PermitRootLogin no
+AuthorizedKeysFile .ssh/authorized_keys
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+EOF
+	/usr/sbin/sshd -D -e -f "$SB_DIR/sshd_config" \
+		2>>"$SB_DIR/sshd.log" &
+	local i
+	for i in $(seq 100); do
+		(exec 3<>/dev/tcp/127.0.0.1/$SB_PORT) 2>/dev/null && return 0
+		sleep 0.1
+	done
+	cat "$SB_DIR/sshd.log" >&2
+	fail "sshd did not start"
+}
+
+sb_daemon() {
+	"$AGENTGATED" --foreground --config "$SB_CONF" \
+		>>"$SB_DIR/agentgated.log" 2>&1 &
+	SB_DAEMON_PID=$!
+	local i
+	for i in $(seq 100); do
+		if [ -e /run/agentgate/agentgated.lock ] &&
+		   ! flock -n -s /run/agentgate/agentgated.lock true; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	cat "$SB_DIR/agentgated.log" >&2
+	fail "agentgated did not start"
+}
+
+sb_client() {
+	cat >"$SB_DIR/askpass" <<'EOF'
+#!/bin/sh
+# The token is the password; ssh asks us for it.
+exec cat "$AG_SECRET_FILE"
+EOF
+	chmod 0700 "$SB_DIR/askpass"
+	cat >"$SB_DIR/ssh_config" <<EOF
+Host *
+	Port $SB_PORT
+	StrictHostKeyChecking no
+	UserKnownHostsFile /dev/null
+	GlobalKnownHostsFile /dev/null
+	PreferredAuthentications password
+	PubkeyAuthentication no
+	NumberOfPasswordPrompts 1
+	ConnectTimeout 5
+	LogLevel ERROR
+EOF
+}
+
+sb_setup() {
+	ip link set lo up
+	mount -t tmpfs -o mode=0755 tmpfs /run
+	sb_dev
+	sb_etc
+	sb_modules
+	sb_keys
+	sb_write_config
+	sb_client
+	sb_sshd
+	sb_daemon
+}
+
+# ---- actions ---------------------------------------------------------
+
+# mint NAME OUTFILE [agentgatectl mint options...]
+mint() {
+	local sub=$1 out=$2
+	shift 2
+	(umask 077; "$AGENTGATECTL" mint --key "$SB_DIR/issuer.key" \
+		--iss "$SB_ISS" --aud "$SB_AUD" --sub "$sub" "$@" >"$out")
+}
+
+# token_claim FILE CLAIM: one claim of a token we minted, for display.
+token_claim() {
+	local p
+	p=$(cut -d. -f2 "$1" | tr '_-' '/+')
+	while [ $(( ${#p} % 4 )) != 0 ]; do p=$p=; done
+	printf '%s' "$p" | base64 -d |
+		sed -E "s/.*\"$2\":\"?([^\",}]*).*/\1/"
+}
+
+# agent_ssh USER SECRETFILE [ssh options] -- COMMAND...
+agent_ssh() {
+	local user=$1 secret=$2
+	shift 2
+	local opts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+	[ "${1:-}" = -- ] && shift
+	AG_SECRET_FILE=$secret SSH_ASKPASS=$SB_DIR/askpass \
+	SSH_ASKPASS_REQUIRE=force setsid -w ssh -F "$SB_DIR/ssh_config" \
+		"${opts[@]}" "$user@127.0.0.1" "$@" </dev/null
+}
+
+uid_of() { getent passwd "$1" | cut -d: -f3; }
+
+# wait_for SECONDS CMD...: poll until CMD succeeds.
+wait_for() {
+	local limit=$1 i
+	shift
+	for i in $(seq $((limit * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+log_has() { grep -q -- "$1" "$SB_DIR/syslog.log"; }
+
+# elapsed FROM TO: seconds between two epoch times, two decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# Stop sshd and agentgated, then remove the session cgroups this run
+# created: the pid namespace ends the processes, not the groups.
+sb_teardown() {
+	local id mnt i
+	[ -f "$SB_DIR/sshd.pid" ] && kill "$(cat "$SB_DIR/sshd.pid")" 2>/dev/null
+	for i in $(seq 30); do
+		[ -z "$(ls /run/agentgate/sessions 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	kill "$SB_DAEMON_PID" 2>/dev/null || true
+	wait "$SB_DAEMON_PID" 2>/dev/null || true
+	mnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$mnt" ] || return 0
+	for id in $(grep -oh 'session=[0-9a-f]\{32\}' "$SB_DIR/syslog.log" |
+			sort -u | cut -d= -f2); do
+		[ -d "$mnt/agentgate/$id" ] || continue
+		for i in $(seq 30); do
+			rmdir "$mnt/agentgate/$id" 2>/dev/null && break
+			echo 1 >"$mnt/agentgate/$id/cgroup.kill" 2>/dev/null
+			sleep 0.1
+		done
+	done
+}
