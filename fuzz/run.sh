@@ -31,7 +31,8 @@ if ! "$cc" -fsanitize=fuzzer "$tmp/probe.c" -o "$tmp/probe" \
 	exit 0
 fi
 
-flags="-g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+flags="-g -O1 -D_GNU_SOURCE -fno-sanitize-recover=all"
+flags="$flags -fsanitize=fuzzer,address,undefined"
 libs=$(pkg-config --cflags --libs jansson libcrypto)
 lib=$src/lib
 # shellcheck disable=SC2086

@@ -9,7 +9,8 @@
  *   2: a key file (PEM or JWKS) for ag_keys_parse.
  * Keys live in a private directory under $TMPDIR made at start-up and
  * removed at exit (run.sh points TMPDIR at its own scratch directory,
- * so a crash leaves nothing behind either).  Must run as root: key files must be root-owned.
+ * so a crash leaves nothing behind either).  Must run as root: key
+ * files must be root-owned.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -163,7 +163,8 @@ static unsigned pick_alg(EVP_PKEY *pkey, const char *name)
 	else if (EVP_PKEY_is_a(pkey, "ED25519"))
 		k.type = AG_KEY_ED25519;
 	else if (EVP_PKEY_get_utf8_string_param(pkey,
-			OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL))
+			OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+			NULL))
 		k.type = !strcmp(group, "prime256v1") ? AG_KEY_P256 :
 			!strcmp(group, "secp384r1") ? AG_KEY_P384 :
 			!strcmp(group, "secp521r1") ? AG_KEY_P521 : 0;

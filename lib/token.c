@@ -605,7 +605,8 @@ static enum ag_reason check_user(struct vctx *v)
 	if (v->user ? strcmp(name, v->user) != 0 :
 			!ag_name_in_issuer(v->issuer, name))
 		return fail(v, AG_R_USER_MISMATCH, "%s does not name %s",
-			cname, v->user ? "this user" : "an agent of the issuer");
+			cname, v->user ? "this user" :
+			"an agent of the issuer");
 	strcpy(v->info->user, name);	/* a valid name fits */
 	return AG_OK;
 }

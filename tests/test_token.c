@@ -210,7 +210,8 @@ static const struct tcase cases[] = {
 	{ "aud_prefix_only", NULL, S_RSA, H_RS, NO_AUD ",\"aud\":\"host\"}",
 		M_NONE, AG_R_WRONG_AUDIENCE },
 	{ "aud_array_without_host", NULL, S_RSA, H_RS,
-		NO_AUD ",\"aud\":[\"a\",\"b\"]}", M_NONE, AG_R_WRONG_AUDIENCE },
+		NO_AUD ",\"aud\":[\"a\",\"b\"]}", M_NONE,
+		AG_R_WRONG_AUDIENCE },
 	{ "aud_array_empty", NULL, S_RSA, H_RS, NO_AUD ",\"aud\":[]}", M_NONE,
 		AG_R_WRONG_AUDIENCE },
 	{ "aud_array_non_string", NULL, S_RSA, H_RS,
@@ -224,7 +225,8 @@ static const struct tcase cases[] = {
 	{ "sub_case_differs", NULL, S_RSA, H_RS,
 		NO_SUB ",\"sub\":\"Agent-bob\"}", M_NONE, AG_R_USER_MISMATCH },
 	{ "sub_trailing_space", NULL, S_RSA, H_RS,
-		NO_SUB ",\"sub\":\"agent-bob \"}", M_NONE, AG_R_USER_MISMATCH },
+		NO_SUB ",\"sub\":\"agent-bob \"}", M_NONE,
+		AG_R_USER_MISMATCH },
 	{ "sub_missing", NULL, S_RSA, H_RS, NO_SUB "}", M_NONE,
 		AG_R_MISSING_CLAIM },
 	{ "sub_number", NULL, S_RSA, H_RS, NO_SUB ",\"sub\":5}", M_NONE,
@@ -641,10 +643,12 @@ END_TEST
 START_TEST(custom_user_claim)
 {
 	struct ag_token_info info;
-	char *ok = tg_sign(k_rsa, "RS256", H_RS, "{\"iss\":\"https://pu.test\","
+	char *ok = tg_sign(k_rsa, "RS256", H_RS,
+		"{\"iss\":\"https://pu.test\","
 		AUD ",\"sub\":\"someone\",\"preferred_username\":\"pu-x\","
 		EXP "," IAT "," JTI "}");
-	char *bad = tg_sign(k_rsa, "RS256", H_RS, "{\"iss\":\"https://pu.test\","
+	char *bad = tg_sign(k_rsa, "RS256", H_RS,
+		"{\"iss\":\"https://pu.test\","
 		AUD ",\"sub\":\"pu-x\"," EXP "," IAT "," JTI "}");
 
 	ck_assert_int_eq(check(ok, "pu-x", &info), AG_OK);
