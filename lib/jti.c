@@ -48,9 +48,14 @@ static int jti_path(const struct ag_config *cfg,
 {
 	unsigned char md[32];
 	char hex[HEX_LEN + 1];
-	size_t ilen = strlen(iss->iss), jlen = strlen(jti);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t ilen, jlen = strlen(jti);
+	EVP_MD_CTX *ctx;
 	int ok;
+
+	if (!iss->iss)
+		return -EINVAL;
+	ilen = strlen(iss->iss);
+	ctx = EVP_MD_CTX_new();
 
 	/* The NUL keeps ("ab", "c") and ("a", "bc") apart. */
 	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&

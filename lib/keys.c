@@ -158,19 +158,46 @@ static int ec_type(EVP_PKEY *pkey, enum ag_key_type *type)
 	return 0;
 }
 
+/*
+ * With e = 1 every padded message is its own signature; an even e is
+ * no RSA key either.  Admins' files are trusted, but not to be right.
+ */
+static int rsa_check(EVP_PKEY *pkey)
+{
+	int bits = EVP_PKEY_get_bits(pkey);
+	BIGNUM *e = NULL;
+	int ok;
+
+	if (bits < AG_RSA_MIN_BITS || bits > AG_RSA_MAX_BITS ||
+	    !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e))
+		return -EINVAL;
+	ok = BN_is_odd(e) && !BN_is_one(e);
+	BN_free(e);
+	return ok ? 0 : -EINVAL;
+}
+
+/* The point must be on the curve and not the point at infinity. */
+static int ec_check(EVP_PKEY *pkey, enum ag_key_type *type)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	int ok = ctx && EVP_PKEY_public_check(ctx) == 1;
+
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return ok ? ec_type(pkey, type) : -EINVAL;
+}
+
 /* Classify PKEY; -EINVAL for anything we will not verify with. */
 static int key_type(EVP_PKEY *pkey, enum ag_key_type *type)
 {
 	if (EVP_PKEY_is_a(pkey, "RSA")) {
-		int bits = EVP_PKEY_get_bits(pkey);
-
-		if (bits < AG_RSA_MIN_BITS || bits > AG_RSA_MAX_BITS)
+		if (rsa_check(pkey) < 0)
 			return -EINVAL;
 		*type = AG_KEY_RSA;
 		return 0;
 	}
 	if (EVP_PKEY_is_a(pkey, "EC"))
-		return ec_type(pkey, type);
+		return ec_check(pkey, type);
 	if (EVP_PKEY_is_a(pkey, "ED25519")) {
 		*type = AG_KEY_ED25519;
 		return 0;
@@ -219,10 +246,11 @@ static int keys_add(struct ag_key **keys, size_t *n, EVP_PKEY *pkey,
 static int parse_pem(const char *data, size_t len, const char *kid,
 	struct ag_key **keys, size_t *n)
 {
-	BIO *bio = BIO_new_mem_buf(data, (int)len);
+	BIO *bio;
 	EVP_PKEY *pkey;
 	int r = 0;
 
+	bio = BIO_new_mem_buf(data, (int)len);
 	if (!bio)
 		return -ENOMEM;
 	while (r == 0 && (pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)))
@@ -449,6 +477,8 @@ int ag_keys_parse(const char *data, size_t len, const char *default_kid,
 	size_t nk = 0, i = 0;
 	int r;
 
+	if (len > AG_KEYFILE_MAX)
+		return -EFBIG;
 	while (i < len && strchr(" \t\r\n", data[i]))
 		i++;
 	if (i == len)

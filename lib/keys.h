@@ -46,7 +46,8 @@ unsigned ag_key_type_algs(enum ag_key_type type);
  * DEFAULT_KID (may be NULL).  Keys of unsupported types, RSA keys
  * under AG_RSA_MIN_BITS, and JWKs meant for encryption are skipped.
  * Returns 0 with at least one key, -ENOKEY when none was usable,
- * -EINVAL when DATA is not a key file at all, -ENOMEM.
+ * -EINVAL when DATA is not a key file at all, -EFBIG above
+ * AG_KEYFILE_MAX bytes, -ENOMEM.
  */
 int ag_keys_parse(const char *data, size_t len, const char *default_kid,
 	struct ag_key **keys, size_t *n);

@@ -457,17 +457,46 @@ static int try_keys(struct vctx *v, const struct ag_key *keys, size_t n,
 	return r;
 }
 
+static const char *key_error(int err)
+{
+	switch (err) {
+	case -EPERM:
+		return "not root-owned, or writable by others";
+	case -ENOKEY:
+		return "no usable public key in it";
+	case -EINVAL:
+		return "not a PEM or JWKS key file";
+	}
+	return strerror(-err);
+}
+
+static enum ag_reason no_key(struct vctx *v, const char *path, int err)
+{
+	if (!path)
+		return fail(v, AG_R_NO_KEY, "issuer %s has no key files",
+			v->issuer->name);
+	return fail(v, AG_R_NO_KEY, "no usable key for issuer %s "
+		"(%s: %s)", v->issuer->name, path, key_error(err));
+}
+
 static enum ag_reason check_signature(struct vctx *v)
 {
 	const struct ag_issuer *is = v->issuer;
 	bool any_key = false, kid_found = false, type_ok = false;
+	const char *bad_path = NULL;
+	int bad_err = 0;
 
 	for (size_t i = 0; i < is->n_keys; i++) {
 		const struct ag_key *keys;
 		size_t n;
 		int r;
 
-		if (ag_keyring_file(v->kr, is->keys[i], &keys, &n) < 0)
+		r = ag_keyring_file(v->kr, is->keys[i], &keys, &n);
+		if (r < 0 && !bad_path) {
+			bad_path = is->keys[i];
+			bad_err = r;
+		}
+		if (r < 0)
 			continue;
 		any_key = true;
 		r = try_keys(v, keys, n, &type_ok);
@@ -478,8 +507,7 @@ static enum ag_reason check_signature(struct vctx *v)
 	}
 
 	if (!any_key)
-		return fail(v, AG_R_NO_KEY, "no usable key for issuer %s",
-			is->name);
+		return no_key(v, bad_path, bad_err);
 	if (!kid_found)
 		return fail(v, AG_R_UNKNOWN_KID,
 			"no key of issuer %s has this kid", is->name);

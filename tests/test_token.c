@@ -756,6 +756,93 @@ START_TEST(keys_parse_rejects_unusable)
 }
 END_TEST
 
+static int parse_edited(const char *jwk, const char *from, const char *to)
+{
+	char text[4096];
+	const char *at = strstr(jwk, from);
+	struct ag_key *keys;
+	size_t n;
+	int r;
+
+	ck_assert_ptr_nonnull(at);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - jwk), jwk, to,
+		at + strlen(from));
+	r = ag_keys_parse(text, strlen(text), NULL, &keys, &n);
+	if (r == 0)
+		ag_keys_free(keys, n);
+	return r;
+}
+
+START_TEST(jwk_weak_rsa_exponent_rejected)
+{
+	char *jwk = tg_jwk(k_rsa, "r");
+
+	ck_assert_int_eq(parse_edited(jwk, "\"e\":\"AQAB\"",
+		"\"e\":\"AQAB\""), 0);
+	ck_assert_int_eq(parse_edited(jwk, "\"e\":\"AQAB\"", "\"e\":\"AQ\""),
+		-ENOKEY);
+	ck_assert_int_eq(parse_edited(jwk, "\"e\":\"AQAB\"", "\"e\":\"Ag\""),
+		-ENOKEY);
+	free(jwk);
+}
+END_TEST
+
+/* A JWK member's value: "NAME":"VALUE" -> VALUE (static buffer). */
+static const char *jwk_member(const char *jwk, const char *name)
+{
+	static char buf[2][200];
+	static int i;
+	char key[16];
+	const char *at;
+
+	i ^= 1;
+	snprintf(key, sizeof(key), "\"%s\":\"", name);
+	at = strstr(jwk, key);
+	ck_assert_ptr_nonnull(at);
+	at += strlen(key);
+	snprintf(buf[i], sizeof(buf[i]), "%.*s", (int)strcspn(at, "\""), at);
+	return buf[i];
+}
+
+START_TEST(jwk_point_off_curve_rejected)
+{
+	char *jwk = tg_jwk(k_ec, "e"), text[1024];
+	const char *x = jwk_member(jwk, "x"), *y = jwk_member(jwk, "y");
+	struct ag_key *keys;
+	size_t n;
+
+	snprintf(text, sizeof(text), "{\"kty\":\"EC\",\"crv\":\"P-256\","
+		"\"x\":\"%s\",\"y\":\"%s\"}", x, y);
+	ck_assert_int_eq(ag_keys_parse(text, strlen(text), NULL, &keys, &n),
+		0);
+	ag_keys_free(keys, n);
+
+	/* (y, x) instead of (x, y): on the curve with negligible odds */
+	snprintf(text, sizeof(text), "{\"kty\":\"EC\",\"crv\":\"P-256\","
+		"\"x\":\"%s\",\"y\":\"%s\"}", y, x);
+	ck_assert_int_eq(ag_keys_parse(text, strlen(text), NULL, &keys, &n),
+		-ENOKEY);
+	free(jwk);
+}
+END_TEST
+
+START_TEST(no_key_detail_names_the_file_problem)
+{
+	struct ag_token_info info;
+	char detail[256];
+	char *tok = tg_sign(k_rsa, "RS256", H_RS,
+		"{\"iss\":\"https://ghost.test\"," AUD
+		",\"sub\":\"ghost-a\"," EXP "," IAT "," JTI "}");
+
+	ck_assert_int_eq(ag_token_validate(&cfg, kr, tok, "ghost-a", NOW,
+		&info, detail, sizeof(detail)), AG_R_NO_KEY);
+	ck_assert_ptr_nonnull(strstr(detail, "empty.pem"));
+	ck_assert_ptr_nonnull(strstr(detail, "no usable public key"));
+	ag_token_info_clear(&info);
+	free(tok);
+}
+END_TEST
+
 START_TEST(jwk_alg_pins_the_key)
 {
 	char *jwk = tg_jwk(k_ec, "e"), text[2048];
@@ -908,6 +995,9 @@ static Suite *token_suite(void)
 	tcase_add_test(t, key_file_made_writable_is_dropped);
 	tcase_add_test(t, keys_parse_rejects_unusable);
 	tcase_add_test(t, jwk_alg_pins_the_key);
+	tcase_add_test(t, jwk_weak_rsa_exponent_rejected);
+	tcase_add_test(t, jwk_point_off_curve_rejected);
+	tcase_add_test(t, no_key_detail_names_the_file_problem);
 	tcase_add_test(t, b64url_is_strict);
 	tcase_add_test(t, token_at_exact_cap_is_not_too_long);
 	tcase_add_test(t, reason_strings_are_stable);
