@@ -68,7 +68,7 @@ rm -rf "$src/debian"
 cp -a "$top/packaging/debian" "$src/debian"
 
 opts=${DEB_BUILD_OPTIONS:-}
-[ "$check" = yes ] || opts="$opts nocheck"
+[ "$check" = yes ] || opts="${opts:+$opts }nocheck"
 (cd "$src" && DEB_BUILD_OPTIONS="$opts" dpkg-buildpackage -us -uc -b)
 
 changes=$(ls "$work"/agentgate_*.changes)
