@@ -215,6 +215,7 @@ int module_close_session(struct module *m)
 	const void *data = NULL;
 	const char *id = NULL;
 	struct ag_session s;
+	struct approval a;
 	char path[4200], extra[64];
 
 	/*
@@ -235,7 +236,10 @@ int module_close_session(struct module *m)
 		return PAM_SUCCESS;
 	ag_session_remove(m->cfg, id);
 
+	memset(&a, 0, sizeof(a));
+	snprintf(a.jti, sizeof(a.jti), "%s", s.jti);
+	a.exp = s.expires;
 	snprintf(extra, sizeof(extra), "session=%s", id);
-	log_decision(m, "session_close", true, "ok", NULL, extra);
+	log_decision(m, "session_close", true, "ok", &a, extra);
 	return PAM_SUCCESS;
 }
