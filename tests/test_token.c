@@ -49,7 +49,7 @@ enum signer { S_RSA, S_RSA384, S_EC, S_P384, S_ED, S_RSA2, S_HS_PEM };
 enum mut {
 	M_NONE, M_FLIP, M_JUNK, M_PADCHAR, M_SPACE, M_PLUS, M_NONCANON,
 	M_TWO_SEG, M_FOUR_SEG, M_EMPTY_SIG, M_DER, M_TRUNC, M_LONG,
-	M_EMPTY,
+	M_EMPTY, M_SSHD_JUNK,
 };
 
 struct tcase {
@@ -183,6 +183,8 @@ static const struct tcase cases[] = {
 
 	/* format */
 	{ "empty_token", NULL, S_RSA, H_RS, GOOD, M_EMPTY, AG_R_MALFORMED },
+	{ "sshd_junk_password", NULL, S_RSA, H_RS, GOOD, M_SSHD_JUNK,
+		AG_R_MALFORMED },
 	{ "two_segments", NULL, S_RSA, H_RS, GOOD, M_TWO_SEG,
 		AG_R_MALFORMED },
 	{ "four_segments", NULL, S_RSA, H_RS, GOOD, M_FOUR_SEG,
@@ -539,6 +541,10 @@ static char *mutate(const struct tcase *c, char *tok)
 		return drop_last_sig_byte(tok);
 	case M_EMPTY:
 		tok[0] = '\0';
+		return tok;
+	case M_SSHD_JUNK:
+		/* what sshd sends in place of a password for unknown users */
+		strcpy(tok, "\b\n\r\177INCORRECT");
 		return tok;
 	default:
 		return tok;
