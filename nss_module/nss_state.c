@@ -42,8 +42,30 @@ static struct stat cfg_stat;
 static bool cfg_stat_valid;
 static struct ag_userdb db;
 
+/*
+ * A fork while another thread holds the lock would leave the child
+ * with a lock nobody will release: hold it across fork instead.
+ */
+static void atfork_lock(void)
+{
+	pthread_mutex_lock(&state_lock);
+}
+
+static void atfork_unlock(void)
+{
+	pthread_mutex_unlock(&state_lock);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(atfork_lock, atfork_unlock, atfork_unlock);
+}
+
 void nss_state_lock(void)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, register_atfork);
 	pthread_mutex_lock(&state_lock);
 }
 

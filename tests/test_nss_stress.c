@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +113,29 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/*
+ * Fork while the readers hold and drop the module's lock: each child
+ * must still be able to look a name up (a lock inherited held would
+ * hang it until the alarm kills it).
+ */
+static void fork_during_lookups(void)
+{
+	for (int i = 0; i < 50; i++) {
+		char buf[512];
+		int status;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			alarm(5);
+			check_name(names[0], buf, sizeof(buf));
+			_exit(atomic_load(&failures) ? 1 : 0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail("lookup in a child forked mid-lookup", names[0]);
+	}
+}
+
 int main(void)
 {
 	pthread_t readers[THREADS], w;
@@ -127,6 +152,7 @@ int main(void)
 	pthread_create(&w, NULL, writer, NULL);
 	for (uintptr_t i = 0; i < THREADS; i++)
 		pthread_create(&readers[i], NULL, reader, (void *)(i + 1));
+	fork_during_lookups();
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(readers[i], NULL);
 	atomic_store(&writer_done, true);
