@@ -44,11 +44,14 @@ static enum ag_reason check_replay(const struct ag_config *cfg,
 
 	if (!info->issuer->single_use)
 		return AG_OK;
-	if (consume)
+	if (consume) {
 		r = ag_jti_record(cfg, info->issuer, info->jti, info->exp);
-	else
-		r = ag_jti_seen(cfg, info->issuer, info->jti, now) > 0 ?
-			-EEXIST : 0;
+	} else {
+		/* Read-only, but an unreadable store still refuses. */
+		r = ag_jti_seen(cfg, info->issuer, info->jti, now);
+		if (r > 0)
+			r = -EEXIST;
+	}
 	if (r == -EEXIST) {
 		snprintf(detail, detaillen, "single-use token already used");
 		return AG_R_REPLAYED;
