@@ -89,6 +89,11 @@ start_daemon
 NOW=$(date +%s)
 spawn L1 agt-expire 1 jti-expire $((NOW + 2))
 ID1=$LAST_ID
+# The children change uid on their own time (slow under ASan): wait.
+for _ in $(seq 50); do
+	[ "$(uid_procs $((UID0 + 1)))" = 2 ] && break
+	sleep 0.02
+done
 [ "$(uid_procs $((UID0 + 1)))" = 2 ] || fail "expiry: setup"
 wait_until $(( (NOW + 3) * 1000000000 ))
 if alive "$L1" || [ "$(uid_procs $((UID0 + 1)))" != 0 ] || populated "$ID1"
