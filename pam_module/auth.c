@@ -112,6 +112,14 @@ static bool blank(const char *s)
 	return true;
 }
 
+static bool registered_as(const struct ag_userdb *db, const char *name,
+	uint32_t uid)
+{
+	uint32_t found;
+
+	return ag_userdb_find_name(db, name, &found) == 0 && found == uid;
+}
+
 /*
  * The uid this name gets for good.  It must be the one NSS gave sshd
  * before authentication, and nobody else's.
@@ -130,9 +138,10 @@ static enum ag_reason claim_uid(struct module *m, uint32_t *uid,
 		return AG_R_INTERNAL;
 	}
 	r = ag_userdb_resolve(&db, m->issuer, m->user, uid);
-	ag_userdb_close(&db);
-	if (r == 0)
+	/* Registered already: no lock, no rewrite on every login. */
+	if (r == 0 && !registered_as(&db, m->user, *uid))
 		r = ag_userdb_register(m->cfg->state_dir, m->user, *uid);
+	ag_userdb_close(&db);
 	if (r == -EEXIST || r == -EADDRINUSE) {
 		snprintf(detail, len, "uid %u belongs to another user", *uid);
 		return AG_R_UID_TAKEN;
