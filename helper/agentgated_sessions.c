@@ -274,9 +274,14 @@ bool agd_progress(struct agd *d)
 
 static bool revoked(struct agd *d, const struct ag_session *s)
 {
-	/* The record has no iat; the token was issued before login. */
+	/*
+	 * Records written before iat was kept have 0: the token was
+	 * issued before login, so the start time is a safe upper bound.
+	 */
+	int64_t iat = s->iat ? s->iat : s->started;
+
 	return ag_revoke_match(&d->rl, s->issuer, s->user, s->jti,
-		s->started) == 1;
+		iat) == 1;
 }
 
 static void arm_deadline(struct agd *d, int64_t next)

@@ -47,6 +47,7 @@ static const struct field fields[] = {
 	STR(jti, true),
 	NUM(expires, F_I64, true),
 	NUM(started, F_I64, false),
+	NUM(iat, F_I64, false),
 	STR(rhost, false),
 	NUM(leader, F_PID, true),
 	NUM(leader_start, F_U64, false),
@@ -283,12 +284,12 @@ static int session_format(const struct ag_session *s, char *buf,
 		return -EINVAL;
 	n = snprintf(buf, len,
 		"id=%s\nuser=%s\nuid=%" PRIu32 "\nissuer=%s\njti=%s\n"
-		"expires=%" PRId64 "\nstarted=%" PRId64 "\nrhost=%s\n"
-		"leader=%d\nleader_start=%" PRIu64 "\ncgroup=%s\n"
-		"audit_sid=%" PRIu32 "\ngroups=%s\n",
+		"expires=%" PRId64 "\nstarted=%" PRId64 "\niat=%" PRId64 "\n"
+		"rhost=%s\nleader=%d\nleader_start=%" PRIu64 "\n"
+		"cgroup=%s\naudit_sid=%" PRIu32 "\ngroups=%s\n",
 		s->id, s->user, s->uid, s->issuer, s->jti, s->expires,
-		s->started, s->rhost, (int)s->leader, s->leader_start,
-		s->cgroup, s->audit_sid, groups);
+		s->started, s->iat, s->rhost, (int)s->leader,
+		s->leader_start, s->cgroup, s->audit_sid, groups);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return n;

@@ -5,6 +5,8 @@
  * and the NSS module.  libc only.
  *
  * File format: "key=value\n" lines, keys as in struct ag_session.
+ * Readers skip keys they do not know, so a key added later must be
+ * optional ("iat" is).
  */
 #ifndef AG_SESSION_H
 #define AG_SESSION_H
@@ -25,6 +27,7 @@ struct ag_session {
 	char jti[AG_JTI_MAX + 1];
 	int64_t expires;
 	int64_t started;
+	int64_t iat;		/* the token's; 0 in records before it */
 	char rhost[256];
 	pid_t leader;
 	uint64_t leader_start;	/* /proc/PID/stat starttime, in ticks */

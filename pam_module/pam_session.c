@@ -118,6 +118,7 @@ static int fill_session(struct module *m, const struct approval *a,
 	s->uid = a->uid;
 	s->expires = a->exp;
 	s->started = time(NULL);
+	s->iat = a->iat;
 	s->leader = getpid();
 	r = ag_proc_starttime(s->leader, &s->leader_start);
 	if (r < 0)

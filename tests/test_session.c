@@ -103,6 +103,7 @@ static void fill_max(struct ag_session *s)
 	memset(s->jti, 'j', sizeof(s->jti) - 1);
 	s->expires = INT64_MAX;
 	s->started = INT64_MIN;
+	s->iat = INT64_MAX - 1;
 	memset(s->rhost, 'r', sizeof(s->rhost) - 1);
 	s->leader = INT32_MAX;
 	s->leader_start = UINT64_MAX;
@@ -125,6 +126,7 @@ static void assert_same(const struct ag_session *a,
 	ck_assert_str_eq(a->jti, b->jti);
 	ck_assert(a->expires == b->expires);
 	ck_assert(a->started == b->started);
+	ck_assert(a->iat == b->iat);
 	ck_assert_str_eq(a->rhost, b->rhost);
 	ck_assert_int_eq(a->leader, b->leader);
 	ck_assert(a->leader_start == b->leader_start);
@@ -184,7 +186,7 @@ START_TEST(rewrite_replaces_the_record)
 }
 END_TEST
 
-START_TEST(planted_text_reads_back_as_written)
+START_TEST(older_record_without_iat_reads_back)
 {
 	struct ag_session s;
 
@@ -198,6 +200,20 @@ START_TEST(planted_text_reads_back_as_written)
 	ck_assert_uint_eq(s.audit_sid, 17);
 	ck_assert_uint_eq(s.n_groups, 2);
 	ck_assert_uint_eq(s.groups[1], 200);
+	ck_assert(s.iat == 0);
+}
+END_TEST
+
+START_TEST(iat_is_read_when_present)
+{
+	char text[1024];
+	struct ag_session s;
+
+	NEED_ROOT();
+	snprintf(text, sizeof(text), "%siat=1799999990\n", good_text);
+	plant(ID_A, text, strlen(text), 0644);
+	ck_assert_int_eq(read_named(ID_A, &s), 0);
+	ck_assert(s.iat == 1799999990);
 }
 END_TEST
 
@@ -278,6 +294,8 @@ static const struct {
 	{ "leader", "leader=2147483648\n" },
 	{ "leader_start", "leader_start=18446744073709551616\n" },
 	{ "audit_sid", "audit_sid=x\n" },
+	{ NULL, "iat=soon\n" },
+	{ NULL, "iat=1\niat=2\n" },
 	{ "groups", "groups=1,a\n" },
 	{ "groups", "groups=4294967295\n" },
 	{ "groups", "groups=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,"
@@ -586,7 +604,8 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, round_trip_keeps_every_field_at_its_limit);
 	tcase_add_test(tc, round_trip_of_a_minimal_session);
 	tcase_add_test(tc, rewrite_replaces_the_record);
-	tcase_add_test(tc, planted_text_reads_back_as_written);
+	tcase_add_test(tc, older_record_without_iat_reads_back);
+	tcase_add_test(tc, iat_is_read_when_present);
 	tcase_add_test(tc, record_truncated_at_every_length);
 	tcase_add_loop_test(tc, corrupt_line_rejects_the_record, 0,
 		AG_ARRAY_SIZE(bad));
