@@ -41,6 +41,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 version=$(dpkg-parsechangelog -l "$top/packaging/debian/changelog" \
 	-S Version)
 upstream=${version%-*}
+# True when TOP is the top of a git checkout.  A release tree unpacked
+# somewhere inside another checkout is not one.
+in_checkout() {
+	t=$(git -C "$top" rev-parse --show-toplevel 2>/dev/null) &&
+		[ "$(cd "$t" && pwd -P)" = "$(cd "$top" && pwd -P)" ]
+}
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/agentgate-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 src="$work/agentgate-$upstream"
@@ -52,7 +59,7 @@ mkdir "$src"
 # release tarball) everything.
 if [ -n "$ref" ]; then
 	git -C "$top" archive --format=tar "$ref" | tar -x -C "$src"
-elif git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+elif in_checkout; then
 	(cd "$top" &&
 		git ls-files -z --cached --others --exclude-standard |
 		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f";

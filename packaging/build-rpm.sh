@@ -31,13 +31,19 @@ mkdir -p "$1"
 outdir=$(cd "$1" && pwd)
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# True when TOP is the top of a git checkout.  A release tree unpacked
+# somewhere inside another checkout is not one.
+in_checkout() {
+	t=$(git -C "$top" rev-parse --show-toplevel 2>/dev/null) &&
+		[ "$(cd "$t" && pwd -P)" = "$(cd "$top" && pwd -P)" ]
+}
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/agentgate-rpm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 if [ -z "$tarball" ]; then
 	mkdir "$work/src" "$work/build"
-	if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1
-	then
+	if in_checkout; then
 		(cd "$top" &&
 			git ls-files -z --cached --others --exclude-standard |
 			xargs -0 sh -c 'for f; do [ -e "$f" ] &&
