@@ -24,9 +24,12 @@ struct agd_session {
 	int64_t kill_at;	/* SIGKILL due, monotonic ms */
 	bool sweep_uid;		/* the agent's last session */
 	bool recorded;		/* first signal round done */
+	bool group_killed;	/* cgroup.kill written to s.cgroup */
+	bool scope_killed;	/* and to scope */
 	char scope[512];	/* leader's current group, if not ours */
 	int leader_fd;		/* pidfd of the verified leader, or -1 */
 	size_t remaining;	/* matches of the latest /proc scan */
+	pid_t last_hit;		/* pid signalled last by that scan */
 	pid_t named[AGD_LOG_PIDS];
 	char comms[AGD_LOG_PIDS][16];
 	size_t n_named, n_total;

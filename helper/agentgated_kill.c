@@ -110,13 +110,22 @@ static void signal_group(struct agd *d, struct agd_session *t,
 	}
 }
 
+/*
+ * cgroup.kill deals with forks racing the kill itself (cgroup-v2.rst),
+ * so one successful write per group is enough: later ticks only wait
+ * for it to empty.  Without cgroup.kill every tick signals again.
+ */
 static void kill_group(struct agd *d, struct agd_session *t,
-	const char *path)
+	const char *path, bool *done)
 {
-	int r = ag_cgroup_kill(d->cgmount, path);
+	int r;
 
+	if (*done)
+		return;
+	r = ag_cgroup_kill(d->cgmount, path);
 	if (r == -EOPNOTSUPP)
 		signal_group(d, t, path, SIGKILL);
+	*done = r == 0;
 }
 
 static bool group_usable(struct agd *d, const char *path)
@@ -156,13 +165,13 @@ static void signal_direct(struct agd *d, struct agd_session *t, int sig)
 {
 	if (group_usable(d, t->s.cgroup)) {
 		if (sig == SIGKILL)
-			kill_group(d, t, t->s.cgroup);
+			kill_group(d, t, t->s.cgroup, &t->group_killed);
 		else
 			signal_group(d, t, t->s.cgroup, sig);
 	}
 	if (group_usable(d, t->scope)) {
 		if (sig == SIGKILL)
-			kill_group(d, t, t->scope);
+			kill_group(d, t, t->scope, &t->scope_killed);
 		else
 			signal_group(d, t, t->scope, sig);
 	}
@@ -233,75 +242,186 @@ static void read_sessionid(pid_t pid, struct proc_info *pi)
 	pi->have_sid = sscanf(buf, "%u", &pi->sid) == 1;
 }
 
-static bool proc_matches(const struct agd_session *t,
-	const struct proc_info *pi)
-{
-	int i;
+/*
+ * What one /proc pass looks for: the uids of agents whose last
+ * session is ending and the audit ids of sessions being ended, each
+ * sorted with the index of its session, so that a process costs a few
+ * binary searches however many agents end at the same instant.
+ */
+struct scan_key {
+	uint32_t key;
+	uint32_t idx;
+};
 
-	if (t->sweep_uid)
-		for (i = 0; i < 4; i++)
-			if (pi->uids[i] == t->s.uid)
-				return true;
-	return audit_valid(t->s.audit_sid) && pi->have_sid &&
-		pi->sid == t->s.audit_sid;
+struct scan_set {
+	struct scan_key *uids, *sids;
+	size_t n_uids, n_sids;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct scan_key *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static void scan_one(struct agd *d, pid_t pid, bool want_sid)
+/* 0 with SET filled (maybe empty), -ENOMEM. */
+static int scan_set_build(struct agd *d, struct scan_set *set)
 {
-	struct proc_info pi;
 	size_t i;
-	int fd, sig;
 
-	fd = pidfd_open_(pid);
-	if (fd < 0)
-		return;
-	if (read_status(pid, &pi) < 0) {
-		close(fd);
-		return;
+	memset(set, 0, sizeof(*set));
+	set->uids = calloc(d->n + 1, sizeof(*set->uids));
+	set->sids = calloc(d->n + 1, sizeof(*set->sids));
+	if (!set->uids || !set->sids) {
+		free(set->uids);
+		free(set->sids);
+		return -ENOMEM;
 	}
-	if (want_sid)
-		read_sessionid(pid, &pi);
-
 	for (i = 0; i < d->n; i++) {
 		struct agd_session *t = &d->v[i];
 
-		if (!needs_scan(t) || !proc_matches(t, &pi))
+		t->remaining = 0;
+		t->last_hit = 0;
+		if (!needs_scan(t))
 			continue;
+		/* start_kill only sweeps range uids; 0 never, whatever. */
+		if (t->sweep_uid && t->s.uid != 0)
+			set->uids[set->n_uids++] = (struct scan_key){
+				t->s.uid, (uint32_t)i };
+		if (audit_valid(t->s.audit_sid))
+			set->sids[set->n_sids++] = (struct scan_key){
+				t->s.audit_sid, (uint32_t)i };
+	}
+	qsort(set->uids, set->n_uids, sizeof(*set->uids), key_cmp);
+	qsort(set->sids, set->n_sids, sizeof(*set->sids), key_cmp);
+	return 0;
+}
+
+static void scan_set_free(struct scan_set *set)
+{
+	free(set->uids);
+	free(set->sids);
+}
+
+/* The first entry with KEY, or NULL. */
+static const struct scan_key *key_find(const struct scan_key *v,
+	size_t n, uint32_t key)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].key == key ? &v[lo] : NULL;
+}
+
+/* Each session is signalled once per process, whatever matched. */
+static void hit(struct agd *d, const struct scan_key *k,
+	const struct scan_key *end, uint32_t key, pid_t pid, int fd)
+{
+	struct agd_session *t;
+	int sig;
+
+	for (; k && k < end && k->key == key; k++) {
+		t = &d->v[k->idx];
+		if (t->last_hit == pid)
+			continue;
+		t->last_hit = pid;
 		sig = t->state == AGD_KILL ? SIGKILL : SIGTERM;
 		if (pidfd_signal(fd, sig) == 0) {
 			note(t, pid);
 			t->remaining++;
 		}
 	}
+}
+
+static bool wanted(const struct scan_set *set, const struct proc_info *pi)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (key_find(set->uids, set->n_uids, pi->uids[i]))
+			return true;
+	return pi->have_sid && audit_valid(pi->sid) &&
+		key_find(set->sids, set->n_sids, pi->sid);
+}
+
+static int read_proc(const struct scan_set *set, pid_t pid,
+	struct proc_info *pi)
+{
+	if (read_status(pid, pi) < 0)
+		return -ESRCH;
+	pi->have_sid = false;
+	if (set->n_sids)
+		read_sessionid(pid, pi);
+	return 0;
+}
+
+/*
+ * Most processes are not wanted: a first look without a pidfd skips
+ * them cheaply.  What decides is the second look, taken after the
+ * pidfd is open, as everywhere else in this file.
+ */
+static void scan_one(struct agd *d, const struct scan_set *set,
+	pid_t pid)
+{
+	const struct scan_key *uend = set->uids + set->n_uids;
+	struct proc_info pi;
+	int fd, i;
+
+	if (read_proc(set, pid, &pi) < 0 || !wanted(set, &pi))
+		return;
+	fd = pidfd_open_(pid);
+	if (fd < 0)
+		return;
+	if (read_proc(set, pid, &pi) < 0) {
+		close(fd);
+		return;
+	}
+
+	for (i = 0; i < 4; i++)
+		hit(d, key_find(set->uids, set->n_uids, pi.uids[i]), uend,
+			pi.uids[i], pid, fd);
+	if (pi.have_sid && audit_valid(pi.sid))
+		hit(d, key_find(set->sids, set->n_sids, pi.sid),
+			set->sids + set->n_sids, pi.sid, pid, fd);
 	close(fd);
 }
 
 /* One pass over /proc serves every session being ended. */
 static void scan_proc(struct agd *d)
 {
-	bool want_sid = false;
+	struct scan_set set;
 	struct dirent *de;
 	pid_t self = getpid();
 	long pid;
 	char *end;
-	size_t i;
 	DIR *dir;
 
-	for (i = 0; i < d->n; i++) {
-		d->v[i].remaining = 0;
-		if (needs_scan(&d->v[i]) && audit_valid(d->v[i].s.audit_sid))
-			want_sid = true;
+	if (scan_set_build(d, &set) < 0) {
+		/* Keep them all busy: the next tick tries again. */
+		for (size_t i = 0; i < d->n; i++)
+			d->v[i].remaining = needs_scan(&d->v[i]);
+		return;
 	}
 	dir = opendir("/proc");
-	if (!dir)
-		return;
-	while ((de = readdir(dir))) {
-		pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 1 || pid == self)
-			continue;
-		scan_one(d, (pid_t)pid, want_sid);
+	if (dir) {
+		while ((de = readdir(dir))) {
+			pid = strtol(de->d_name, &end, 10);
+			if (*end || pid <= 1 || pid == self)
+				continue;
+			scan_one(d, &set, (pid_t)pid);
+		}
+		closedir(dir);
 	}
-	closedir(dir);
+	scan_set_free(&set);
 }
 
 void agd_kill_step(struct agd *d, int64_t mono)

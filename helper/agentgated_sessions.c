@@ -214,7 +214,47 @@ static void remove_stale_groups(struct agd *d)
 	closedir(dh);
 }
 
-static void finish(struct agd *d, struct agd_session *t)
+/* Agents whose last session ended in this step, cleaned up after it. */
+struct gone_agents {
+	struct ag_session *v;
+	size_t n, cap;
+};
+
+static int gone_push(struct gone_agents *g, const struct ag_session *s)
+{
+	struct ag_session *v;
+	size_t cap;
+
+	if (g->n == g->cap) {
+		cap = g->cap ? g->cap * 2 : 16;
+		v = realloc(g->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		g->v = v;
+		g->cap = cap;
+	}
+	g->v[g->n++] = *s;
+	return 0;
+}
+
+/*
+ * Once per step, however many agents left: the /proc pass that found
+ * their processes gone is already behind us, and the stale group walk
+ * is the same for all of them.
+ */
+static void cleanup_agents(struct agd *d, struct gone_agents *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		agd_agent_cleanup(d, &g->v[i]);
+	if (g->n)
+		remove_stale_groups(d);
+	free(g->v);
+}
+
+static void finish(struct agd *d, struct agd_session *t,
+	struct gone_agents *gone)
 {
 	char pids[AGD_LOG_PIDS * 12], comms[AGD_LOG_PIDS * 17];
 	struct ag_session s = t->s;
@@ -233,7 +273,7 @@ static void finish(struct agd *d, struct agd_session *t)
 	if (d->cgmount[0] && s.cgroup[0])
 		ag_cgroup_remove(d->cgmount, s.cgroup);
 	drop(d, t);
-	if (sweep) {
+	if (sweep && gone_push(gone, &s) < 0) {
 		agd_agent_cleanup(d, &s);
 		remove_stale_groups(d);
 	}
@@ -253,6 +293,7 @@ static void arm_tick(struct agd *d, bool on)
 /* Drive every kill in flight one step; true while any remains. */
 bool agd_progress(struct agd *d)
 {
+	struct gone_agents gone = { 0 };
 	bool busy = false;
 	size_t i;
 
@@ -262,12 +303,13 @@ bool agd_progress(struct agd *d)
 
 		if (t->state != AGD_LIVE && t->recorded &&
 				agd_session_empty(d, t)) {
-			finish(d, t);
+			finish(d, t, &gone);
 			continue;
 		}
 		busy = busy || t->state != AGD_LIVE;
 		i++;
 	}
+	cleanup_agents(d, &gone);
 	arm_tick(d, busy);
 	return busy;
 }
