@@ -322,7 +322,7 @@ int ag_session_write(const struct ag_config *cfg,
 	r = ag_path(path, sizeof(path), "%s/%s", dir, s->id);
 	if (r < 0)
 		return r;
-	return ag_write_file_atomic(path, buf, (size_t)n, 0644);
+	return ag_write_file_runtime(path, buf, (size_t)n, 0644);
 }
 
 int ag_session_remove(const struct ag_config *cfg, const char *id)

@@ -57,8 +57,8 @@ static int fsync_dir_of(const char *path)
 	return r;
 }
 
-int ag_write_file_atomic(const char *path, const void *data, size_t len,
-	mode_t mode)
+static int replace_file(const char *path, const void *data, size_t len,
+	mode_t mode, bool durable)
 {
 	char tmp[PATH_MAX];
 	int fd, r;
@@ -74,7 +74,7 @@ int ag_write_file_atomic(const char *path, const void *data, size_t len,
 	r = fchmod(fd, mode) < 0 ? -errno : 0;
 	if (r == 0)
 		r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -84,7 +84,19 @@ int ag_write_file_atomic(const char *path, const void *data, size_t len,
 		unlink(tmp);
 		return r;
 	}
-	return fsync_dir_of(path);
+	return durable ? fsync_dir_of(path) : 0;
+}
+
+int ag_write_file_atomic(const char *path, const void *data, size_t len,
+	mode_t mode)
+{
+	return replace_file(path, data, len, mode, true);
+}
+
+int ag_write_file_runtime(const char *path, const void *data, size_t len,
+	mode_t mode)
+{
+	return replace_file(path, data, len, mode, false);
 }
 
 int ag_read_file(const char *path, size_t max, char **data, size_t *len,

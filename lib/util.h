@@ -19,6 +19,14 @@ int ag_write_file_atomic(const char *path, const void *data, size_t len,
 	mode_t mode);
 
 /*
+ * The same without the fsyncs, for runtime state on tmpfs (/run):
+ * still all-or-nothing for readers, but gone with the boot anyway, so
+ * durability would only cost every login a disk flush.
+ */
+int ag_write_file_runtime(const char *path, const void *data, size_t len,
+	mode_t mode);
+
+/*
  * Read all of PATH (at most MAX bytes, else -EFBIG) into a malloc'd,
  * NUL-terminated buffer.  ST, when not NULL, receives the fstat of the
  * open file, so callers can check ownership on the very file read.

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,20 +182,39 @@ static void fill_approval(struct module *m, const struct ag_token_info *t,
 	a->uid = uid;
 }
 
+/*
+ * Parsed issuer keys, kept while the module stays loaded: OpenSSL 3
+ * takes longer to decode a PEM key than to verify a signature with
+ * it.  The keyring re-reads a file whenever it changes, so rotation
+ * still works; keyring_lock serialises users of this one keyring in
+ * threaded applications.  sshd loads the module afresh in each
+ * connection's process, so there the first login still parses.
+ */
+static pthread_mutex_t keyring_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ag_keyring *keyring;
+
 static enum ag_reason validate(struct module *m, const char *token,
 	struct ag_token_info *info, char *detail, size_t len)
 {
-	struct ag_keyring *kr = ag_keyring_new();
-	enum ag_reason reason;
+	enum ag_reason reason = AG_R_INTERNAL;
 
-	if (!kr) {
+	pthread_mutex_lock(&keyring_lock);
+	if (!keyring)
+		keyring = ag_keyring_new();
+	if (keyring)
+		reason = ag_approval_check(m->cfg, keyring, token, m->user,
+			time(NULL), true, info, detail, len);
+	else
 		snprintf(detail, len, "out of memory");
-		return AG_R_INTERNAL;
-	}
-	reason = ag_approval_check(m->cfg, kr, token, m->user, time(NULL),
-		true, info, detail, len);
-	ag_keyring_free(kr);
+	pthread_mutex_unlock(&keyring_lock);
 	return reason;
+}
+
+/* libpam dlcloses the module at pam_end: free what we kept. */
+__attribute__((destructor)) static void free_keyring(void)
+{
+	ag_keyring_free(keyring);
+	keyring = NULL;
 }
 
 static void log_auth(struct module *m, enum ag_reason reason,
