@@ -228,12 +228,15 @@ static void on_inotify(struct agd *d)
 	while ((n = read(d->ifd, buf, sizeof(buf))) > 0) {
 		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)(void *)p;
+			if (agd_group_event(d, ev->wd, ev->mask))
+				continue;
 			if (ev->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF |
 					IN_MOVE_SELF))
 				rescan = true;
 			else if (ev->wd == d->wd_sessions)
 				session_event(d, ev);
-			else
+			else if (ev->wd == d->wd_state ||
+					ev->wd == d->wd_revdir)
 				revs = true;
 		}
 	}
@@ -398,6 +401,7 @@ int main(int argc, char **argv)
 	ag_log(LOG_INFO, "event=stop sessions=%zu", d.n);
 	ag_config_free(d.cfg);
 	ag_revoke_list_free(&d.rl);
+	agd_groups_free(&d);
 	free(d.v);
 	ag_unlock(lockfd);
 	return r < 0 ? 1 : 0;

@@ -35,6 +35,12 @@ struct agd_session {
 	size_t n_named, n_total;
 };
 
+/* A finished session's group, removed once cgroup.events says empty. */
+struct agd_group {
+	int wd;			/* inotify watch on its cgroup.events */
+	char path[512];
+};
+
 struct agd {
 	struct ag_config *cfg;
 	const char *cfg_path;
@@ -46,6 +52,8 @@ struct agd {
 	char rl_err[512];	/* last list error logged, "" when fine */
 	struct agd_session *v;
 	size_t n, cap;
+	struct agd_group *groups;
+	size_t n_groups, cap_groups;
 };
 
 int64_t agd_now_ms(void);
@@ -64,6 +72,11 @@ void agd_reload_revocations(struct agd *d);
 void agd_evaluate(struct agd *d);
 bool agd_progress(struct agd *d);
 void agd_reconcile(struct agd *d);
+
+/* agentgated_groups.c */
+void agd_retire_group(struct agd *d, const char *path);
+bool agd_group_event(struct agd *d, int wd, uint32_t mask);
+void agd_groups_free(struct agd *d);
 
 /* agentgated_cleanup.c: the agent has no session left on the host. */
 void agd_agent_cleanup(struct agd *d, const struct ag_session *s);

@@ -138,10 +138,13 @@ void agd_record_gone(struct agd *d, const char *id)
 	ag_log(LOG_INFO, "event=session_closed session=%s user=%s",
 		t->s.id, t->s.user);
 	/* The agent's last session: strays (nohup, setsid) go too. */
-	if (last_of_uid(d, t))
+	if (last_of_uid(d, t)) {
 		start_kill(d, t, "closed", agd_now_ms());
-	else
-		drop(d, t);
+		return;
+	}
+	/* Its other sessions keep any strays alive; the group goes later. */
+	agd_retire_group(d, t->s.cgroup);
+	drop(d, t);
 }
 
 void agd_reload_revocations(struct agd *d)
@@ -187,8 +190,9 @@ static void format_pids(const struct agd_session *t, char *pids,
 
 /*
  * Groups left by sessions no longer in the table (logged out while a
- * nohup'd process lived on, which the uid sweep has since ended).
- * rmdir fails on a populated group, so a live one is never lost.
+ * nohup'd process lived on, or while agentgated was down).  rmdir
+ * fails on a populated group, so a live one is never lost; it is
+ * watched and removed once empty.
  */
 static void remove_stale_groups(struct agd *d)
 {
@@ -209,7 +213,7 @@ static void remove_stale_groups(struct agd *d)
 				(int)sizeof(rel))
 			continue;
 		if (ag_cgroup_path_ok(rel))
-			ag_cgroup_remove(d->cgmount, rel);
+			agd_retire_group(d, rel);
 	}
 	closedir(dh);
 }
@@ -270,8 +274,7 @@ static void finish(struct agd *d, struct agd_session *t,
 		pids, comms, (long long)(now - t->event_ms));
 
 	ag_session_remove(d->cfg, s.id);
-	if (d->cgmount[0] && s.cgroup[0])
-		ag_cgroup_remove(d->cgmount, s.cgroup);
+	agd_retire_group(d, s.cgroup);
 	drop(d, t);
 	if (sweep && gone_push(gone, &s) < 0) {
 		agd_agent_cleanup(d, &s);

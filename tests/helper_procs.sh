@@ -167,6 +167,38 @@ wait_until $(( (NOW + 2) * 1000000000 ))
 	fail "cleanup: followed a symlink out of the home"
 ok "cleanup: done"
 
+# 7. A normal logout (the PAM module removes the record) of one of two
+# sessions leaves its strays to the agent's other session, by design,
+# but its group is removed as soon as it empties, with no timer.
+NOW=$(date +%s)
+spawn L7A agt-logout 7 jti-logout-a $((NOW + 60))
+ID7A=$LAST_ID
+spawn L7B agt-logout 7 jti-logout-b $((NOW + 60))
+ID7B=$LAST_ID
+rm "$T/run/sessions/$ID7A"
+sleep 0.3
+populated "$ID7A" || fail "logout: strays of a non-last session killed"
+echo 1 >"$CG/agentgate/$ID7A/cgroup.kill"
+T0=$(date +%s%N)
+while [ -d "$CG/agentgate/$ID7A" ] &&
+	[ "$(date +%s%N)" -lt $((T0 + 1000000000)) ]; do sleep 0.02; done
+if [ -d "$CG/agentgate/$ID7A" ]; then fail "logout: empty group left"
+else ok "logout: group removed once empty"; fi
+
+# 8. Logging out of the last session ends every stray of the agent,
+# also one outside any session group.
+setpriv --reuid=$((UID0 + 7)) --regid=$((UID0 + 7)) --clear-groups \
+	sleep 1000 &
+STRAY=$!
+rm "$T/run/sessions/$ID7B"
+T0=$(date +%s%N)
+wait_until $((T0 + 1000000000))
+if alive "$L7B" || alive "$STRAY" || [ "$(uid_procs $((UID0 + 7)))" != 0 ]
+then fail "logout: strays left after the last session"
+else ok "logout: last session's strays gone within 1 s"; fi
+[ -d "$CG/agentgate/$ID7B" ] && fail "logout: last session's group left"
+wait "$STRAY" 2>/dev/null
+
 # 6. A clock step cancels the deadline timer; the daemon re-arms.  The
 # host clock is shared, so only a step to the current time (a few
 # microseconds) is made, and only when asked: AG_TEST_SET_CLOCK=1.
