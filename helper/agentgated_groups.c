@@ -54,13 +54,32 @@ static void forget(struct agd *d, struct agd_group *g)
 	*g = d->groups[--d->n_groups];
 }
 
+/*
+ * A stale group can turn out to be a session's whose record arrived
+ * after the walk that found it: that one is the session's to remove.
+ */
+static bool in_table(struct agd *d, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].s.cgroup, path) == 0)
+			return true;
+	return false;
+}
+
+static void unwatch(struct agd *d, struct agd_group *g)
+{
+	inotify_rm_watch(d->ifd, g->wd);
+	forget(d, g);
+}
+
 /* Removed (or gone) ends the watch; still populated keeps it. */
 static void try_remove(struct agd *d, struct agd_group *g)
 {
 	if (ag_cgroup_remove(d->cgmount, g->path) == -EBUSY)
 		return;
-	inotify_rm_watch(d->ifd, g->wd);
-	forget(d, g);
+	unwatch(d, g);
 }
 
 void agd_retire_group(struct agd *d, const char *path)
@@ -98,6 +117,8 @@ bool agd_group_event(struct agd *d, int wd, uint32_t mask)
 		return false;
 	if (mask & (IN_IGNORED | IN_DELETE_SELF))
 		forget(d, g);		/* the group is gone */
+	else if (in_table(d, g->path))
+		unwatch(d, g);
 	else
 		try_remove(d, g);
 	return true;
