@@ -57,8 +57,12 @@ static int parse(int argc, char **argv, struct revoke_opts *o)
 	return 0;
 }
 
-/* Until the newest token this could match has expired anyway. */
-static int64_t horizon(const struct ag_config *cfg, const char *issuer)
+/*
+ * Until the newest token this could match has expired anyway: one
+ * issued at LATEST_IAT, living max_lifetime, accepted for leeway more.
+ */
+static int64_t horizon(const struct ag_config *cfg, const char *issuer,
+	int64_t latest_iat)
 {
 	long max = 0;
 	size_t i;
@@ -67,12 +71,19 @@ static int64_t horizon(const struct ag_config *cfg, const char *issuer)
 		if ((!issuer || !strcmp(cfg->issuers[i].name, issuer)) &&
 				cfg->issuers[i].max_lifetime > max)
 			max = cfg->issuers[i].max_lifetime;
-	return (int64_t)time(NULL) + max + cfg->leeway + 60;
+	return latest_iat + max + cfg->leeway + 60;
 }
 
 static int apply(const struct ag_config *cfg, const struct revoke_opts *o)
 {
-	int64_t now = time(NULL);
+	/*
+	 * The validator accepts an iat up to leeway seconds ahead of our
+	 * clock, so a token already minted by an issuer whose clock runs
+	 * fast can carry an iat in our future.  Cover it: a user or
+	 * issuer revocation reaches leeway seconds ahead, at the cost of
+	 * also refusing tokens minted in the next leeway seconds.
+	 */
+	int64_t after = (int64_t)time(NULL) + cfg->leeway;
 	enum ag_revoke_kind kind = AG_REVOKE_ISSUER;
 	const char *value = o->issuer;
 
@@ -89,8 +100,8 @@ static int apply(const struct ag_config *cfg, const struct revoke_opts *o)
 		value = o->user;
 	}
 	return ag_revoke_add(cfg, kind, kind == AG_REVOKE_JTI ?
-		(o->issuer ? o->issuer : "*") : o->issuer, value, now,
-		horizon(cfg, o->issuer), o->reason);
+		(o->issuer ? o->issuer : "*") : o->issuer, value, after,
+		horizon(cfg, o->issuer, after), o->reason);
 }
 
 int ctl_revoke(int argc, char **argv)
