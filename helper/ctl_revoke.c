@@ -6,15 +6,29 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "ctl.h"
+#include "names.h"
 #include "revoke.h"
+
+#define REASON_MAX 200		/* bytes; lib/revoke.c refuses more */
 
 struct revoke_opts {
 	const char *config, *jti, *user, *issuer, *reason;
+};
+
+static const struct option opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "jti", required_argument, NULL, 'j' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "issuer", required_argument, NULL, 'i' },
+	{ "reason", required_argument, NULL, 'r' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static int usage(FILE *f, int code)
@@ -26,34 +40,160 @@ static int usage(FILE *f, int code)
 	return code;
 }
 
+/* Prints "agentgatectl: revoke: WHAT" and returns the usage code, 2. */
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("agentgatectl: revoke: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+/* S for a message, unless it could put escapes on the terminal. */
+static const char *shown(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			return "(unprintable)";
+	return s;
+}
+
+static int option_error(int c, char **argv)
+{
+	const char *arg = shown(argv[optind - 1]);
+
+	if (c == ':')
+		return usage_error("%s needs a value", arg);
+	return usage_error("unknown option %s", arg);
+}
+
+static const char **option_slot(struct revoke_opts *o, int c)
+{
+	switch (c) {
+	case 'c': return &o->config;
+	case 'j': return &o->jti;
+	case 'u': return &o->user;
+	case 'i': return &o->issuer;
+	case 'r': return &o->reason;
+	}
+	return NULL;
+}
+
+static const char *option_name(int c)
+{
+	size_t i;
+
+	for (i = 0; opts[i].name; i++)
+		if (opts[i].val == c)
+			return opts[i].name;
+	return "?";
+}
+
+static int check_combination(const struct revoke_opts *o)
+{
+	if (o->jti && o->user)
+		return usage_error("--jti and --user exclude each other");
+	if (o->user && o->issuer)
+		return usage_error("--user and --issuer exclude each other: "
+			"a user revocation covers every issuer");
+	if (!o->jti && !o->user && !o->issuer)
+		return usage_error("one of --jti, --user or --issuer is "
+			"required");
+	return 0;
+}
+
+/* 0 to go on, 1 for --help, 2 after a usage error was printed. */
 static int parse(int argc, char **argv, struct revoke_opts *o)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "jti", required_argument, NULL, 'j' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "issuer", required_argument, NULL, 'i' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char **slot;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:j:u:i:r:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'j': o->jti = optarg; break;
-		case 'u': o->user = optarg; break;
-		case 'i': o->issuer = optarg; break;
-		case 'r': o->reason = optarg; break;
-		case 'h': return 1;
-		default: return -1;
-		}
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:j:u:i:r:h", opts,
+			NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		slot = option_slot(o, c);
+		if (!slot)
+			return option_error(c, argv);
+		if (*slot)
+			return usage_error("--%s given twice",
+				option_name(c));
+		*slot = optarg;
 	}
-	if (optind != argc || (o->jti && o->user) ||
-			(!o->jti && !o->user && !o->issuer) ||
-			(o->user && o->issuer))
-		return -1;
+
+	if (optind != argc)
+		return usage_error("unexpected argument \"%s\"",
+			shown(argv[optind]));
+	return check_combination(o);
+}
+
+/* The same rule the validator applies to a token's jti. */
+static int check_jti(const char *jti)
+{
+	const unsigned char *p;
+
+	if (!jti[0])
+		return usage_error("--jti is empty");
+	if (strlen(jti) > AG_JTI_MAX)
+		return usage_error("--jti is longer than %d bytes",
+			AG_JTI_MAX);
+	for (p = (const unsigned char *)jti; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return usage_error("--jti may hold only printable "
+				"ASCII, no blanks or control characters");
+	return 0;
+}
+
+static int check_user(const struct ag_config *cfg, const char *user)
+{
+	if (!ag_name_valid(user))
+		return usage_error("--user \"%s\": not a valid user name "
+			"(1 to %d of a-z 0-9 _ -, starting with a-z or _)",
+			shown(user), AG_NAME_MAX);
+	if (!ag_config_issuer_for_name(cfg, user))
+		return usage_error("--user \"%s\": not an agent: no issuer's "
+			"prefix in %s covers it", user, cfg->path);
+	return 0;
+}
+
+static int check_reason(const char *reason)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)reason; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return usage_error("--reason contains a control "
+				"character");
+	if (strlen(reason) > REASON_MAX)
+		return usage_error("--reason is longer than %d bytes",
+			REASON_MAX);
+	return 0;
+}
+
+/* Everything that would make a wrong or unreadable entry, refused. */
+static int validate(const struct ag_config *cfg,
+	const struct revoke_opts *o)
+{
+	if (o->jti && check_jti(o->jti))
+		return 2;
+	if (o->user && check_user(cfg, o->user))
+		return 2;
+	if (o->issuer && !ag_config_issuer_by_name(cfg, o->issuer))
+		return usage_error("--issuer \"%s\": no [issuer %s] in %s",
+			shown(o->issuer), shown(o->issuer), cfg->path);
+	if (o->reason && check_reason(o->reason))
+		return 2;
 	return 0;
 }
 
@@ -87,11 +227,6 @@ static int apply(const struct ag_config *cfg, const struct revoke_opts *o)
 	enum ag_revoke_kind kind = AG_REVOKE_ISSUER;
 	const char *value = o->issuer;
 
-	if (o->issuer && !ag_config_issuer_by_name(cfg, o->issuer)) {
-		fprintf(stderr, "agentgatectl: no [issuer %s] in %s\n",
-			o->issuer, cfg->path);
-		return -1;
-	}
 	if (o->jti) {
 		kind = AG_REVOKE_JTI;
 		value = o->jti;
@@ -106,25 +241,31 @@ static int apply(const struct ag_config *cfg, const struct revoke_opts *o)
 
 int ctl_revoke(int argc, char **argv)
 {
-	struct revoke_opts o = { .config = AG_CONFIG_PATH };
+	struct revoke_opts o = { 0 };
 	struct ag_config *cfg;
 	char err[512];
 	int r;
 
 	r = parse(argc, argv, &o);
-	if (r != 0)
-		return usage(r > 0 ? stdout : stderr, r > 0 ? 0 : 2);
-	if (ag_config_load(o.config, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "agentgatectl: %s\n", err);
+	if (r == 1)
+		return usage(stdout, 0);
+	if (r)
+		return 2;
+	if (ag_config_load(o.config ? o.config : AG_CONFIG_PATH, &cfg, err,
+			sizeof(err)) < 0) {
+		fprintf(stderr, "agentgatectl: revoke: %s\n", err);
 		return 2;
 	}
-	r = apply(cfg, &o);
-	if (r < -1)
-		fprintf(stderr, "agentgatectl: cannot record revocation: "
-			"%s\n", strerror(-r));
+
+	r = validate(cfg, &o);
+	if (r == 0)
+		r = apply(cfg, &o);
+	if (r < 0)
+		fprintf(stderr, "agentgatectl: revoke: cannot record the "
+			"revocation: %s\n", strerror(-r));
 	else if (r == 0)
 		printf("revoked %s %s\n", o.jti ? "jti" : o.user ? "user" :
 			"issuer", o.jti ? o.jti : o.user ? o.user : o.issuer);
 	ag_config_free(cfg);
-	return r == 0 ? 0 : 1;
+	return r < 0 ? 1 : r;
 }

@@ -92,5 +92,61 @@ case $out in
 *) fail "fast-clock token survives revoke --user: $(first "$out")" ;;
 esac
 
+# --- revoke refuses what it cannot record faithfully ----------------
+
+# Each bad request exits 2 with its own message and records nothing.
+refused() {	# WHAT MESSAGE-PART ARGS...
+	r_what=$1
+	r_msg=$2
+	shift 2
+	r_before=$(cat "$revs" 2>/dev/null)
+	revoke "$@"
+	[ "$rc" -eq 2 ] || fail "$r_what: exit $rc, want 2"
+	case $out in
+	"agentgatectl: revoke: "*"$r_msg"*) ;;
+	*) fail "$r_what: got \"$(first "$out")\"" ;;
+	esac
+	[ "$(cat "$revs" 2>/dev/null)" = "$r_before" ] ||
+		fail "$r_what: recorded anyway"
+}
+
+long=$(printf '%0129d' 0)
+nl='
+'
+refused "user root" "not an agent" --user root
+refused "upper case user" "not a valid user name" --user agent-X
+refused "bare prefix" "not an agent" --user agent-
+refused "user with a blank" "not a valid user name" --user "agent- x"
+refused "unknown issuer" "no [issuer nope]" --issuer nope
+refused "jti of unknown issuer" "no [issuer nope]" --jti j1 --issuer nope
+refused "empty jti" "--jti is empty" --jti ""
+refused "jti with a blank" "printable ASCII" --jti "a b"
+refused "jti with a tab" "printable ASCII" --jti "a	b"
+refused "jti with a newline" "printable ASCII" --jti "a${nl}user x 0 9"
+refused "jti of 129 bytes" "longer than 128" --jti "$long"
+refused "reason with a newline" "control character" \
+	--user agent-bob --reason "done${nl}issuer main 9999999999 0"
+refused "reason of 201 bytes" "longer than 200" \
+	--user agent-bob --reason "$(printf '%0201d' 0)"
+refused "nothing to revoke" "one of --jti, --user or --issuer" \
+	--reason x
+refused "user and issuer" "exclude each other" \
+	--user agent-bob --issuer main
+refused "jti and user" "exclude each other" --jti j1 --user agent-bob
+refused "user twice" "--user given twice" \
+	--user agent-bob --user agent-amy
+refused "stray argument" "unexpected argument" --user agent-bob extra
+refused "unknown option" "unknown option --frobnicate" --frobnicate
+refused "missing value" "--user needs a value" --user
+
+# The limits themselves are accepted.
+revoke --jti "$(printf '%0128d' 0)" --reason "$(printf '%0200d' 0)"
+[ "$rc" -eq 0 ] || fail "jti of 128 bytes: exit $rc: $(first "$out")"
+revoke --jti 'j:1/x' --issuer main --reason "job done"
+[ "$rc" -eq 0 ] || fail "jti with issuer: exit $rc: $(first "$out")"
+grep -q "^jti main j:1/x [0-9]* job done\$" "$revs" ||
+	fail "jti with issuer not recorded"
+"$ctl" revoke --help >/dev/null || fail "revoke --help: exit $?"
+
 [ "$fails" -eq 0 ] || exit 1
 echo "ok: agentgatectl revoke and check-config"
