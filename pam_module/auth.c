@@ -266,6 +266,10 @@ int module_authenticate(struct module *m)
 		}
 	}
 
+	/* OpenSSH's client cuts what it reads at 1023 bytes. */
+	if (reason == AG_R_MALFORMED && strlen(token) == 1023)
+		snprintf(detail, sizeof(detail), "token of exactly 1023 "
+			"bytes: cut by the ssh client? keep tokens short");
 	log_auth(m, reason, &info, detail);
 	ag_token_info_clear(&info);
 	return reason == AG_OK ? PAM_SUCCESS : PAM_AUTH_ERR;

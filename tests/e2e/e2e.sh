@@ -164,6 +164,23 @@ test_human_with_broken_config() {
 	printf '%s\n' "$good" >"$SB_CONF"
 }
 
+# The package removed but the admin's pam.d lines left behind: humans
+# must still get in, agents not.
+test_human_without_module() {
+	local lib
+	lib=$(sb_libdir)
+	umount -l "$lib"
+	[ "$(agent_ssh alice "$SB_DIR/alice.pw" -- id -un)" = alice ] ||
+		fail "human locked out with the module file missing"
+	mint agent-build-42 "$SB_DIR/t.nomod" --ttl 60
+	if agent_ssh agent-build-42 "$SB_DIR/t.nomod" -- true \
+	    >/dev/null 2>&1; then
+		fail "an agent got in with the module file missing"
+	fi
+	mount -t overlay overlay -o "lowerdir=$SB_DIR/lib:$lib" "$lib"
+	say "with the modules gone, alice still logs in and agents do not"
+}
+
 test_concurrent_sessions() {
 	local a=$SB_DIR/t.c1 b=$SB_DIR/t.c2 pa pb ea eb
 	mint agent-twin "$a" --ttl 8
@@ -230,6 +247,7 @@ story_refusals
 if [ "$MODE" != --demo ]; then
 	test_publickey_refused
 	test_human_with_broken_config
+	test_human_without_module
 	test_concurrent_sessions
 	test_scp_sftp
 	test_keyboard_interactive

@@ -41,8 +41,17 @@ sb_host_state() {
 	find /etc/pam.d /etc/ssh -type f -exec sha256sum {} + | sort
 	find /etc/agentgate -type f -exec sha256sum {} + 2>/dev/null | sort
 	awk '{ print $5 }' /proc/self/mountinfo | sort
-	ls /sys/fs/cgroup/unified/agentgate 2>/dev/null |
-		grep -v '^cgroup\.' || true
+}
+
+sb_cgroup_mount() {
+	awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo
+}
+
+# Remove a cgroup subtree, deepest first; every process in it is gone.
+sb_cgroup_rmtree() {
+	[ -d "$1" ] || return 0
+	find "$1" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	[ ! -d "$1" ]
 }
 
 # sb_run SCRIPT ARGS...: run SCRIPT's inside part in the sandbox.
@@ -56,12 +65,27 @@ sb_run() {
 
 	SB_DIR=$(mktemp -d /tmp/agentgate-e2e.XXXXXX)
 	chmod 0755 "$SB_DIR"
-	export SB_DIR SB_INSIDE=1
-	unshare --mount --net --pid --fork --mount-proc \
-		--propagation private bash "$script" "$@" || rc=$?
+
+	# A cgroup subtree of our own, made the root of a cgroup namespace:
+	# the sandbox's agentgated sees and touches nothing else.
+	SB_CGROUP=
+	cgmnt=$(sb_cgroup_mount)
+	if [ -n "$cgmnt" ]; then
+		SB_CGROUP=$cgmnt/$(basename "$SB_DIR")
+		mkdir "$SB_CGROUP"
+	fi
+	export SB_DIR SB_CGROUP SB_INSIDE=1
+	sh -c '[ -z "$SB_CGROUP" ] || echo $$ >"$SB_CGROUP/cgroup.procs"
+		exec unshare --mount --net --pid --cgroup --fork \
+		--mount-proc --propagation private bash "$@"' \
+		sb "$script" "$@" || rc=$?
 
 	# Tokens and keys lived in there: none may outlive the run.
 	rm -rf "$SB_DIR"
+	if [ -n "$SB_CGROUP" ] && ! sb_cgroup_rmtree "$SB_CGROUP"; then
+		say "FAIL: cgroups of the sandbox survived in $SB_CGROUP"
+		rc=1
+	fi
 	after=$(sb_host_state)
 	if [ "$before" != "$after" ]; then
 		diff <(echo "$before") <(echo "$after") >&2 || true
@@ -98,7 +122,7 @@ sb_dev() {
 	ln -s pts/ptmx /dev/ptmx
 	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 	umount -l "$SB_DIR/hostdev"
-	"$abs_top_builddir/tests/e2e_logsink" /dev/log \
+	"$SB_DIR/bin/e2e_logsink" /dev/log \
 		>>"$SB_DIR/syslog.log" 2>&1 &
 	for n in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 }
@@ -131,21 +155,23 @@ sb_etc() {
 	SB_CONF=$conf/agentgate.conf
 }
 
-# The host's own sshd stack with agentgate added the way an admin
-# would: first in auth and in account after pam_nologin (agents stop
-# there, humans fall through to the usual modules), and in session
-# after pam_loginuid, so the audit session id exists.
+# The host's own sshd stack with agentgate added as the README says:
+# first in auth and in account after pam_nologin (agents stop there,
+# humans fall through to the usual modules), and in session after
+# pam_loginuid, so the audit session id exists.  module_unknown=ignore
+# keeps humans able to log in should the module file go missing.
 sb_pam_sshd() {
-	awk '
+	local ctl='[success=done ignore=ignore module_unknown=ignore default=die]'
+	awk -v ctl="$ctl" '
 	/^@include common-auth/ && !a++ {
-		print "auth [success=done ignore=ignore default=die] pam_agentgate.so"
+		print "auth " ctl " pam_agentgate.so"
 	}
 	{ print }
 	/^account[ \t]+required[ \t]+pam_nologin.so/ {
-		print "account [success=done ignore=ignore default=die] pam_agentgate.so"
+		print "account " ctl " pam_agentgate.so"
 	}
 	/^session[ \t]+required[ \t]+pam_loginuid.so/ {
-		print "session required pam_agentgate.so"
+		print "session [success=ok ignore=ignore module_unknown=ignore default=bad] pam_agentgate.so"
 	}' /etc/pam.d/sshd
 }
 
@@ -154,14 +180,7 @@ sb_pam_sshd() {
 sb_modules() {
 	local lib
 	lib=$(sb_libdir)
-	mkdir -p "$SB_DIR/lib/security"
-	cp "$abs_top_builddir/nss_module/.libs/libnss_agentgate.so.2" \
-		"$SB_DIR/lib/"
-	cp "$abs_top_builddir/pam_module/.libs/pam_agentgate.so" \
-		"$SB_DIR/lib/security/"
 	mount -t overlay overlay -o "lowerdir=$SB_DIR/lib:$lib" "$lib"
-	AGENTGATED=$abs_top_builddir/helper/agentgated
-	AGENTGATECTL=$abs_top_builddir/helper/agentgatectl
 }
 
 sb_keys() {
@@ -210,6 +229,12 @@ PermitRootLogin no
 AuthorizedKeysFile .ssh/authorized_keys
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
+# Defence in depth, as the README recommends: agents never log in
+# with a key, whatever lands in an authorized_keys file.  agent-keys
+# is left out so that a test can prove the PAM account check alone.
+Match User agent-*,!agent-keys
+	PubkeyAuthentication no
+	AuthorizedKeysFile none
 EOF
 	/usr/sbin/sshd -D -e -f "$SB_DIR/sshd_config" \
 		2>>"$SB_DIR/sshd.log" &
@@ -259,9 +284,54 @@ Host *
 EOF
 }
 
+# /tmp, /var/tmp and the cron spool of our own, so that nothing an
+# agent leaves there reaches the host; the scratch directory, which
+# lives in the host's /tmp, is bound back in place.
+sb_private_dirs() {
+	local d
+	sb_stage
+	mkdir /run/sb-scratch
+	mount --bind "$SB_DIR" /run/sb-scratch
+	for d in /tmp /var/tmp /var/spool/cron; do
+		[ -d "$d" ] || continue
+		mount -t tmpfs -o mode=1777 tmpfs "$d"
+	done
+	if [ -d /var/spool/cron ]; then
+		mkdir -m 1730 /var/spool/cron/crontabs
+		chgrp crontab /var/spool/cron/crontabs 2>/dev/null || true
+	fi
+	mkdir -p "$SB_DIR"
+	mount --bind /run/sb-scratch "$SB_DIR"
+}
+
+# What the sandbox runs from the build tree, copied in before /tmp
+# (where a build tree may live) is covered.
+sb_stage() {
+	local b=$abs_top_builddir
+	mkdir -p "$SB_DIR/lib/security" "$SB_DIR/bin"
+	cp "$b/nss_module/.libs/libnss_agentgate.so.2" "$SB_DIR/lib/"
+	cp "$b/pam_module/.libs/pam_agentgate.so" "$SB_DIR/lib/security/"
+	cp "$b/helper/agentgated" "$b/helper/agentgatectl" \
+		"$b/tests/e2e_logsink" "$SB_DIR/bin/"
+	AGENTGATED=$SB_DIR/bin/agentgated
+	AGENTGATECTL=$SB_DIR/bin/agentgatectl
+}
+
+# The cgroup2 hierarchy as the cgroup namespace sees it: rooted at the
+# sandbox's own subtree.
+sb_cgroups() {
+	local mnt
+	mnt=$(sb_cgroup_mount)
+	[ -n "$mnt" ] || return 0
+	umount -l "$mnt"
+	mount -t cgroup2 cgroup2 "$mnt"
+}
+
 sb_setup() {
 	ip link set lo up
 	mount -t tmpfs -o mode=0755 tmpfs /run
+	sb_private_dirs
+	sb_cgroups
 	sb_dev
 	sb_etc
 	sb_modules
@@ -321,10 +391,9 @@ log_has() { grep -q -- "$1" "$SB_DIR/syslog.log"; }
 # elapsed FROM TO: seconds between two epoch times, two decimals.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
-# Stop sshd and agentgated, then remove the session cgroups this run
-# created: the pid namespace ends the processes, not the groups.
+# Stop sshd and agentgated; the cgroup subtree goes after the run.
 sb_teardown() {
-	local id mnt i
+	local i
 	[ -f "$SB_DIR/sshd.pid" ] && kill "$(cat "$SB_DIR/sshd.pid")" 2>/dev/null
 	for i in $(seq 30); do
 		[ -z "$(ls /run/agentgate/sessions 2>/dev/null)" ] && break
@@ -332,15 +401,4 @@ sb_teardown() {
 	done
 	kill "$SB_DAEMON_PID" 2>/dev/null || true
 	wait "$SB_DAEMON_PID" 2>/dev/null || true
-	mnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-	[ -n "$mnt" ] || return 0
-	for id in $(grep -oh 'session=[0-9a-f]\{32\}' "$SB_DIR/syslog.log" |
-			sort -u | cut -d= -f2); do
-		[ -d "$mnt/agentgate/$id" ] || continue
-		for i in $(seq 30); do
-			rmdir "$mnt/agentgate/$id" 2>/dev/null && break
-			echo 1 >"$mnt/agentgate/$id/cgroup.kill" 2>/dev/null
-			sleep 0.1
-		done
-	done
 }
