@@ -127,7 +127,14 @@ static void start_kill(struct agd *d, struct agd_session *t,
 		t->sweep_uid ? "yes" : "no");
 }
 
-/* A record vanished: logout, or an admin removed it. */
+/*
+ * A record vanished: logout, or an admin removed it.  Either way the
+ * session is over, so whatever it left running (nohup, setsid, a
+ * double fork) ends now, like an expired session's, even while the
+ * agent has other sessions: those own their processes, not these,
+ * and a process nobody lists must not outlive its approval.  When it
+ * was the agent's last session, start_kill adds the uid sweep.
+ */
 void agd_record_gone(struct agd *d, const char *id)
 {
 	struct agd_session *t = find(d, id);
@@ -137,14 +144,7 @@ void agd_record_gone(struct agd *d, const char *id)
 	t->present = false;
 	ag_log(LOG_INFO, "event=session_closed session=%s user=%s",
 		t->s.id, t->s.user);
-	/* The agent's last session: strays (nohup, setsid) go too. */
-	if (last_of_uid(d, t)) {
-		start_kill(d, t, "closed", agd_now_ms());
-		return;
-	}
-	/* Its other sessions keep any strays alive; the group goes later. */
-	agd_retire_group(d, t->s.cgroup);
-	drop(d, t);
+	start_kill(d, t, "closed", agd_now_ms());
 }
 
 void agd_reload_revocations(struct agd *d)
@@ -364,8 +364,9 @@ void agd_evaluate(struct agd *d)
 }
 
 /*
- * At start: sessions whose processes are all gone (a crash of sshd or
- * of the host) are dropped; the rest are judged like any other.
+ * At start: sessions whose leader and group are gone (a crash of sshd
+ * or of the host) are closed as at logout, so that strays found by
+ * audit session id still end; the rest are judged like any other.
  */
 void agd_reconcile(struct agd *d)
 {
@@ -379,8 +380,7 @@ void agd_reconcile(struct agd *d)
 			ag_log(LOG_INFO, "event=session_gone session=%s "
 				"user=%s", t->s.id, t->s.user);
 			ag_session_remove(d->cfg, t->s.id);
-			/* Dropped (another moved into slot i) or now
-			 * being ended (skipped next time round). */
+			/* Now being ended: skipped next time round. */
 			agd_record_gone(d, t->s.id);
 			continue;
 		}

@@ -168,22 +168,32 @@ wait_until $(( (NOW + 2) * 1000000000 ))
 ok "cleanup: done"
 
 # 7. A normal logout (the PAM module removes the record) of one of two
-# sessions leaves its strays to the agent's other session, by design,
-# but its group is removed as soon as it empties, with no timer.
+# sessions ends what that session left running (a setsid double fork,
+# a SIGTERM-ignorer) and removes its group, even though the agent is
+# still logged in elsewhere; the other session is left alone.
 NOW=$(date +%s)
 spawn L7A agt-logout 7 jti-logout-a $((NOW + 60))
 ID7A=$LAST_ID
 spawn L7B agt-logout 7 jti-logout-b $((NOW + 60))
 ID7B=$LAST_ID
+for _ in $(seq 50); do
+	[ "$(uid_procs $((UID0 + 7)))" = 4 ] && break
+	sleep 0.02
+done
+[ "$(uid_procs $((UID0 + 7)))" = 4 ] || fail "logout: setup"
 rm "$T/run/sessions/$ID7A"
-sleep 0.3
-populated "$ID7A" || fail "logout: strays of a non-last session killed"
-echo 1 >"$CG/agentgate/$ID7A/cgroup.kill"
 T0=$(date +%s%N)
 while [ -d "$CG/agentgate/$ID7A" ] &&
 	[ "$(date +%s%N)" -lt $((T0 + 1000000000)) ]; do sleep 0.02; done
-if [ -d "$CG/agentgate/$ID7A" ]; then fail "logout: empty group left"
-else ok "logout: group removed once empty"; fi
+if alive "$L7A" || [ -d "$CG/agentgate/$ID7A" ]
+then fail "logout: closed session's strays or group left"
+else ok "logout: closed session's strays and group gone within 1 s"; fi
+if alive "$L7B" && [ "$(uid_procs $((UID0 + 7)))" = 2 ] &&
+	[ "$(wc -l <"$CG/agentgate/$ID7B/cgroup.procs")" = 3 ]
+then ok "logout: the agent's other session untouched"
+else fail "logout: the agent's other session harmed"; fi
+grep -q "event=killed session=$ID7A .*reason=closed .*n_pids=3 " \
+	"$T/daemon.log" || fail "logout: no killed line naming 3 pids"
 
 # 8. Logging out of the last session ends every stray of the agent,
 # also one outside any session group.
