@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +39,63 @@ struct mint_opts {
 	json_t *extra;		/* --claim KEY=JSON, applied last */
 };
 
-static int mint_usage(void)
+static const struct option opts[] = {
+	{ "key", required_argument, NULL, 'k' },
+	{ "iss", required_argument, NULL, 'i' },
+	{ "aud", required_argument, NULL, 'a' },
+	{ "sub", required_argument, NULL, 's' },
+	{ "ttl", required_argument, NULL, 't' },
+	{ "jti", required_argument, NULL, 'j' },
+	{ "kid", required_argument, NULL, 'K' },
+	{ "alg", required_argument, NULL, 'A' },
+	{ "claim", required_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int mint_usage(FILE *f, int code)
 {
 	fputs("usage: agentgatectl mint --key PRIVATE.pem --iss ISS "
 		"--aud AUD --sub NAME\n"
 		"         --ttl SECONDS [--jti ID] [--kid KID] [--alg ALG] "
-		"[--claim KEY=JSON]...\n", stderr);
+		"[--claim KEY=JSON]...\n", f);
+	return code;
+}
+
+/* Prints "agentgatectl: mint: WHAT" and returns the usage code, 2. */
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("agentgatectl: mint: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 	return 2;
+}
+
+/* S for a message, unless it could put escapes on the terminal. */
+static const char *shown(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			return "(unprintable)";
+	return s;
+}
+
+static int option_error(int c, char **argv)
+{
+	const char *arg = shown(argv[optind - 1]);
+
+	if (c == ':')
+		return usage_error("%s needs a value", arg);
+	return usage_error("unknown option %s", arg);
 }
 
 static int add_aud(struct mint_opts *o, const char *aud)
@@ -51,7 +103,7 @@ static int add_aud(struct mint_opts *o, const char *aud)
 	json_t *a = json_string(aud);
 
 	if (!a)
-		return -EINVAL;
+		return usage_error("--aud: not valid UTF-8");
 	if (!o->aud) {
 		o->aud = a;
 		return 0;
@@ -69,110 +121,225 @@ static int add_aud(struct mint_opts *o, const char *aud)
 static int add_claim(struct mint_opts *o, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
+	json_error_t jerr;
 	json_t *v;
 	char *key;
 	int r;
 
-	if (!eq || eq == arg)
-		return -EINVAL;
+	if (!eq)
+		return usage_error("--claim \"%s\": expected KEY=JSON",
+			shown(arg));
+	if (eq == arg)
+		return usage_error("--claim \"%s\": empty claim name",
+			shown(arg));
 	v = json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-		NULL);
+		&jerr);
 	if (!v)
-		return -EINVAL;
+		return usage_error("--claim \"%s\": the value is not valid "
+			"JSON: %s", shown(arg), shown(jerr.text));
+
 	key = strndup(arg, (size_t)(eq - arg));
-	r = key ? json_object_set_new(o->extra, key, v) : -1;
+	if (!key) {
+		json_decref(v);
+		return -ENOMEM;
+	}
+	r = json_object_set_new(o->extra, key, v);
 	free(key);
-	return r == 0 ? 0 : -ENOMEM;
+	if (r < 0)	/* the one input jansson refuses: bad UTF-8 */
+		return usage_error("--claim: the claim name is not valid "
+			"UTF-8");
+	return 0;
+}
+
+static int parse_ttl(const char *arg, long *ttl)
+{
+	long long v = 0;
+	int r;
+
+	r = ag_parse_int(arg, LLONG_MIN, LLONG_MAX, &v);
+	if (r == -EINVAL)
+		return usage_error("--ttl \"%s\": not a whole number of "
+			"seconds", shown(arg));
+	if (r < 0 ? arg[0] == '-' : v < 1)
+		return usage_error("--ttl %s: must be at least 1 second",
+			arg);
+	if (r < 0 || v > MINT_TTL_MAX)
+		return usage_error("--ttl %s: over the limit of %ld seconds "
+			"(31 days)", arg, MINT_TTL_MAX);
+	*ttl = (long)v;
+	return 0;
+}
+
+static int parse_alg(const char *arg, const char **alg)
+{
+	if (!ag_alg_from_name(arg))
+		return usage_error("--alg \"%s\": unknown algorithm (RS256, "
+			"RS384, RS512, ES256, ES384, ES512 or EdDSA)",
+			shown(arg));
+	*alg = arg;
+	return 0;
+}
+
+static const char **string_slot(struct mint_opts *o, int c)
+{
+	switch (c) {
+	case 'k': return &o->key;
+	case 'i': return &o->iss;
+	case 's': return &o->sub;
+	case 'j': return &o->jti;
+	case 'K': return &o->kid;
+	}
+	return NULL;
+}
+
+static const char *option_name(int c)
+{
+	size_t i;
+
+	for (i = 0; opts[i].name; i++)
+		if (opts[i].val == c)
+			return opts[i].name;
+	return "?";
 }
 
 static int mint_opt(struct mint_opts *o, int c, const char *arg)
 {
-	long long ttl;
+	const char **slot = string_slot(o, c);
 
+	if (slot && *slot)
+		return usage_error("--%s given twice", option_name(c));
+	if (slot) {
+		*slot = arg;
+		return 0;
+	}
 	switch (c) {
-	case 'k': o->key = arg; return 0;
-	case 'i': o->iss = arg; return 0;
-	case 's': o->sub = arg; return 0;
-	case 'j': o->jti = arg; return 0;
-	case 'K': o->kid = arg; return 0;
-	case 'A': o->alg = arg; return 0;
 	case 'a': return add_aud(o, arg);
 	case 'C': return add_claim(o, arg);
+	case 'A':
+		if (o->alg)
+			return usage_error("--alg given twice");
+		return parse_alg(arg, &o->alg);
 	case 't':
-		if (ag_parse_int(arg, 1, MINT_TTL_MAX, &ttl) < 0)
-			return -EINVAL;
-		o->ttl = (long)ttl;
-		return 0;
+		if (o->ttl)
+			return usage_error("--ttl given twice");
+		return parse_ttl(arg, &o->ttl);
 	}
 	return -EINVAL;
 }
 
-static int parse_opts(int argc, char **argv, struct mint_opts *o)
+static int check_required(const struct mint_opts *o)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "iss", required_argument, NULL, 'i' },
-		{ "aud", required_argument, NULL, 'a' },
-		{ "sub", required_argument, NULL, 's' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "jti", required_argument, NULL, 'j' },
-		{ "kid", required_argument, NULL, 'K' },
-		{ "alg", required_argument, NULL, 'A' },
-		{ "claim", required_argument, NULL, 'C' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	const char *missing = !o->key ? "--key" : !o->iss ? "--iss" :
+		!o->aud ? "--aud" : !o->sub ? "--sub" : !o->ttl ? "--ttl" :
+		NULL;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (mint_opt(o, c, optarg) < 0)
-			return -EINVAL;
-	}
-	if (optind != argc || !o->key || !o->iss || !o->aud || !o->sub ||
-	    !o->ttl)
-		return -EINVAL;
+	if (missing)
+		return usage_error("%s is required", missing);
 	return 0;
 }
 
-static EVP_PKEY *load_key(const char *path)
+/* 0 to go on, -1 for --help, else the exit code; the error printed. */
+static int parse_opts(int argc, char **argv, struct mint_opts *o)
 {
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return -1;
+		if (c == ':' || c == '?')
+			return option_error(c, argv);
+		r = mint_opt(o, c, optarg);
+		if (r < 0)
+			fprintf(stderr, "agentgatectl: mint: %s\n",
+				strerror(-r));
+		if (r)
+			return r < 0 ? 1 : r;
+	}
+
+	if (optind != argc)
+		return usage_error("unexpected argument \"%s\"",
+			shown(argv[optind]));
+	return check_required(o);
+}
+
+/* No passphrase: an encrypted key fails to load rather than prompt. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	return 0;
+}
+
+/* 0, -ENOKEY when the file holds no PEM private key, or -errno. */
+static int load_key(const char *path, EVP_PKEY **out)
+{
+	EVP_PKEY *pkey = NULL;
 	char *data;
 	size_t len;
 	BIO *bio;
-	EVP_PKEY *pkey = NULL;
+	int r;
 
-	if (ag_read_file(path, MINT_KEY_MAX, &data, &len, NULL) < 0)
-		return NULL;
+	r = ag_read_file(path, MINT_KEY_MAX, &data, &len, NULL);
+	if (r < 0)
+		return r;
 	bio = BIO_new_mem_buf(data, (int)len);
 	if (bio)
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
+			NULL);
 	BIO_free(bio);
 	explicit_bzero(data, len);
 	free(data);
-	return pkey;
+
+	if (!pkey)
+		return bio ? -ENOKEY : -ENOMEM;
+	*out = pkey;
+	return 0;
 }
 
-/* The algorithm for KEY: --alg if it fits the key, else its default. */
-static unsigned pick_alg(EVP_PKEY *pkey, const char *name)
+static enum ag_key_type key_type(EVP_PKEY *pkey)
 {
-	struct ag_key k = { .pkey = pkey };
 	char group[32] = "";
 
 	if (EVP_PKEY_is_a(pkey, "RSA"))
-		k.type = AG_KEY_RSA;
-	else if (EVP_PKEY_is_a(pkey, "ED25519"))
-		k.type = AG_KEY_ED25519;
-	else if (EVP_PKEY_get_utf8_string_param(pkey,
+		return AG_KEY_RSA;
+	if (EVP_PKEY_is_a(pkey, "ED25519"))
+		return AG_KEY_ED25519;
+	if (!EVP_PKEY_get_utf8_string_param(pkey,
 			OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
 			NULL))
-		k.type = !strcmp(group, "prime256v1") ? AG_KEY_P256 :
-			!strcmp(group, "secp384r1") ? AG_KEY_P384 :
-			!strcmp(group, "secp521r1") ? AG_KEY_P521 : 0;
-	if (!k.type)
 		return 0;
-	if (!name)
-		return ag_key_type_algs(k.type) & -ag_key_type_algs(k.type);
-	return ag_alg_from_name(name) & ag_key_type_algs(k.type);
+	return !strcmp(group, "prime256v1") ? AG_KEY_P256 :
+		!strcmp(group, "secp384r1") ? AG_KEY_P384 :
+		!strcmp(group, "secp521r1") ? AG_KEY_P521 : 0;
+}
+
+static const char *key_type_name(enum ag_key_type type)
+{
+	switch (type) {
+	case AG_KEY_RSA: return "an RSA key (RS256, RS384, RS512)";
+	case AG_KEY_P256: return "an EC P-256 key (ES256)";
+	case AG_KEY_P384: return "an EC P-384 key (ES384)";
+	case AG_KEY_P521: return "an EC P-521 key (ES512)";
+	case AG_KEY_ED25519: return "an Ed25519 key (EdDSA)";
+	}
+	return "a key of an unsupported type";
+}
+
+/* The algorithm for the key: --alg if it fits, else the type's first. */
+static int pick_alg(EVP_PKEY *pkey, const struct mint_opts *o,
+	unsigned *alg)
+{
+	enum ag_key_type type = key_type(pkey);
+	unsigned algs = ag_key_type_algs(type);
+
+	if (!algs)
+		return usage_error("--key %s: %s", shown(o->key),
+			key_type_name(type));
+	*alg = o->alg ? ag_alg_from_name(o->alg) & algs : algs & -algs;
+	if (!*alg)
+		return usage_error("--alg %s does not fit --key %s: it is %s",
+			o->alg, shown(o->key), key_type_name(type));
+	return 0;
 }
 
 static char *b64_json(json_t *j)
@@ -288,30 +455,27 @@ static int print_token(const struct mint_opts *o, EVP_PKEY *pkey,
 
 static int mint(struct mint_opts *o)
 {
-	EVP_PKEY *pkey = load_key(o->key);
-	unsigned alg;
+	EVP_PKEY *pkey = NULL;
+	unsigned alg = 0;
 	int r;
 
-	if (!pkey) {
-		fprintf(stderr, "agentgatectl: %s: not a readable PEM "
-			"private key\n", o->key);
-		return 2;
-	}
-	alg = pick_alg(pkey, o->alg);
-	if (!alg) {
-		fprintf(stderr, "agentgatectl: --alg does not fit this "
-			"key, or the key type is not supported\n");
-		EVP_PKEY_free(pkey);
-		return 2;
-	}
-
-	r = print_token(o, pkey, alg);
+	r = load_key(o->key, &pkey);
+	if (r == -ENOKEY)
+		return usage_error("--key %s: not a PEM private key (or an "
+			"encrypted one)", shown(o->key));
+	if (r < 0)
+		return usage_error("--key %s: %s", shown(o->key),
+			strerror(-r));
+	r = pick_alg(pkey, o, &alg);
+	if (r == 0)
+		r = print_token(o, pkey, alg);
 	EVP_PKEY_free(pkey);
+
 	if (r < 0) {
-		fprintf(stderr, "agentgatectl: signing failed\n");
+		fprintf(stderr, "agentgatectl: mint: signing failed\n");
 		return 1;
 	}
-	return 0;
+	return r;
 }
 
 int ctl_mint(int argc, char **argv)
@@ -321,9 +485,10 @@ int ctl_mint(int argc, char **argv)
 
 	if (!o.extra)
 		return 1;
-	if (parse_opts(argc, argv, &o) < 0)
-		r = mint_usage();
-	else
+	r = parse_opts(argc, argv, &o);
+	if (r < 0)
+		r = mint_usage(stdout, 0);
+	else if (r == 0)
 		r = mint(&o);
 	json_decref(o.aud);
 	json_decref(o.extra);

@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,48 +33,115 @@ struct verify_opts {
 	const char *token;	/* NULL or "-": standard input */
 };
 
-static int verify_usage(void)
+#define AT_MAX 253402300799LL	/* 9999-12-31T23:59:59Z */
+
+static const struct option opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "at", required_argument, NULL, 'a' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int verify_usage(FILE *f, int code)
 {
 	fputs("usage: agentgatectl verify [--config PATH] [--user NAME] "
 		"[--at EPOCH] [TOKEN|-]\n"
 		"  Reads the token from standard input when TOKEN is - or "
 		"missing;\n  prefer that: command lines are visible to every "
-		"user.\n", stderr);
+		"user.\n", f);
+	return code;
+}
+
+/* Prints "agentgatectl: verify: WHAT" and returns the usage code, 2. */
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("agentgatectl: verify: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 	return 2;
 }
 
+/* S for a message, unless it could put escapes on the terminal. */
+static const char *shown(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			return "(unprintable)";
+	return s;
+}
+
+static int option_error(int c, char **argv)
+{
+	const char *arg = shown(argv[optind - 1]);
+
+	if (c == ':')
+		return usage_error("%s needs a value", arg);
+	return usage_error("unknown option %s", arg);
+}
+
+static int parse_at(const char *arg, time_t *at)
+{
+	long long v = 0;
+	int r;
+
+	r = ag_parse_int(arg, LLONG_MIN, LLONG_MAX, &v);
+	if (r == -EINVAL)
+		return usage_error("--at \"%s\": not a whole number of "
+			"seconds since the epoch", shown(arg));
+	if (r < 0 ? arg[0] == '-' : v < 0)
+		return usage_error("--at %s: before the epoch", arg);
+	if (r < 0 || v > AT_MAX)
+		return usage_error("--at %s: after the year 9999", arg);
+	*at = (time_t)v;
+	return 0;
+}
+
+static int verify_opt(struct verify_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'c':
+		o->config = arg;
+		return 0;
+	case 'u':
+		if (!arg[0])
+			return usage_error("--user is empty");
+		o->user = arg;
+		return 0;
+	case 'a':
+		return parse_at(arg, &o->at);
+	}
+	return usage_error("unexpected option");
+}
+
+/* 0 to go on, -1 for --help, 2 after a usage error was printed. */
 static int parse_opts(int argc, char **argv, struct verify_opts *o)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	long long at;
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "c:u:a:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 'a':
-			if (ag_parse_int(optarg, 0, 253402300799LL, &at) < 0)
-				return -EINVAL;
-			o->at = (time_t)at;
-			break;
-		default:
-			return -EINVAL;
-		}
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:u:a:h", opts,
+			NULL)) != -1) {
+		if (c == 'h')
+			return -1;
+		if (c == ':' || c == '?')
+			return option_error(c, argv);
+		if (verify_opt(o, c, optarg))
+			return 2;
 	}
+
 	if (argc - optind > 1)
-		return -EINVAL;
+		return usage_error("more than one token given");
 	if (argc - optind == 1)
 		o->token = argv[optind];
 	return 0;
@@ -157,7 +226,7 @@ static int run_verify(const struct ag_config *cfg, const char *token,
 	enum ag_reason r;
 
 	if (!kr) {
-		fputs("agentgatectl: out of memory\n", stderr);
+		fputs("agentgatectl: verify: out of memory\n", stderr);
 		return 2;
 	}
 	r = ag_approval_check(cfg, kr, token, o->user, o->at, false, &info,
@@ -181,10 +250,13 @@ int ctl_verify(int argc, char **argv)
 	const char *token;
 	int r;
 
-	if (parse_opts(argc, argv, &o) < 0)
-		return verify_usage();
+	r = parse_opts(argc, argv, &o);
+	if (r < 0)
+		return verify_usage(stdout, 0);
+	if (r)
+		return r;
 	if (ag_config_load(o.config, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "agentgatectl: %s\n", err);
+		fprintf(stderr, "agentgatectl: verify: %s\n", err);
 		return 2;
 	}
 
@@ -196,7 +268,8 @@ int ctl_verify(int argc, char **argv)
 		r = 0;
 	}
 	if (r < 0) {
-		fprintf(stderr, "agentgatectl: reading the token: %s\n",
+		fprintf(stderr, "agentgatectl: verify: reading the token: "
+			"%s\n",
 			strerror(-r));
 		ag_config_free(cfg);
 		return 2;

@@ -122,27 +122,101 @@ mkdir -p "$tmp/state/jti" && echo 0 >"$tmp/state/jti/$h"
 verify "$tok"
 expect "recorded jti" 1 "rejected: replayed: "
 
-# Usage and config errors exit 2.
-verify "$tok" --config "$tmp/missing.conf"
-[ "$rc" -eq 2 ] || fail "missing config: exit $rc"
-"$ctl" verify --config "$tmp/agentgate.conf" a b >/dev/null 2>&1
-[ $? -eq 2 ] || fail "two tokens: not a usage error"
-"$ctl" verify --at soon --config "$tmp/agentgate.conf" a >/dev/null 2>&1
-[ $? -eq 2 ] || fail "bad --at: not a usage error"
-mint ec --alg RS256 >/dev/null 2>&1
-[ $? -eq 2 ] || fail "RS256 with an EC key: not refused"
-mint ec --alg ES384 >/dev/null 2>&1
-[ $? -eq 2 ] || fail "ES384 with a P-256 key: not refused"
-mint ec --alg HS256 >/dev/null 2>&1
-[ $? -eq 2 ] || fail "HS256: not refused"
-"$ctl" mint --key "$tmp/ec.key" --iss i --aud a --ttl 5 >/dev/null 2>&1
-[ $? -eq 2 ] || fail "mint without --sub: not a usage error"
-"$ctl" mint --key "$tmp/ec.pem" --iss i --aud a --sub agent-x --ttl 5 \
-	>/dev/null 2>&1
-[ $? -eq 2 ] || fail "mint with a public key: not refused"
-err=$(mint ec --claim 'x=not json' 2>&1)
-[ $? -eq 2 ] || fail "bad --claim: not a usage error"
-case $err in *BEGIN*) fail "key material in an error" ;; esac
+# Usage and config errors exit 2 with a message naming the problem.
+usage_err() {	# WHAT MESSAGE-PART COMMAND ARGS...: runs agentgatectl
+	u_what=$1
+	u_msg=$2
+	shift 2
+	out=$("$ctl" "$@" </dev/null 2>&1)
+	rc=$?
+	[ "$rc" -eq 2 ] || fail "$u_what: exit $rc, want 2"
+	case $out in
+	"agentgatectl: $1: "*"$u_msg"*) ;;
+	*) fail "$u_what: got \"$(printf '%s\n' "$out" | head -n 1)\"" ;;
+	esac
+	case $out in *BEGIN*|*PRIVATE*|*SECRET*)
+		fail "$u_what: key material in the message" ;;
+	esac
+}
+
+mint_err() {	# WHAT MESSAGE-PART ARGS...: mint with the other options
+	m_what=$1
+	m_msg=$2
+	shift 2
+	usage_err "$m_what" "$m_msg" mint --iss https://approve.test \
+		--aud host1 --sub agent-bob "$@"
+}
+
+k="--key $tmp/ec.key"
+mint_err "ttl 0" "--ttl 0: must be at least 1 second" $k --ttl 0
+mint_err "negative ttl" "--ttl -5: must be at least 1 second" $k --ttl -5
+mint_err "ttl 10abc" '--ttl "10abc": not a whole number' $k --ttl 10abc
+mint_err "empty ttl" "not a whole number" $k --ttl ""
+mint_err "ttl over 31 days" "over the limit of 2678400 seconds" \
+	$k --ttl 2678401
+mint_err "huge ttl" "over the limit" $k --ttl 99999999999999999999
+mint_err "ttl twice" "--ttl given twice" $k --ttl 5 --ttl 6
+mint_err "missing --ttl" "--ttl is required" $k
+mint_err "missing --key" "--key is required" --ttl 5
+usage_err "missing --sub" "--sub is required" mint $k --iss i --aud a \
+	--ttl 5
+usage_err "missing --aud" "--aud is required" mint $k --iss i \
+	--sub agent-x --ttl 5
+mint_err "claim not JSON" \
+	'--claim "foo=notjson": the value is not valid JSON' \
+	$k --ttl 5 --claim foo=notjson
+mint_err "claim without =" '--claim "foo": expected KEY=JSON' \
+	$k --ttl 5 --claim foo
+mint_err "claim without name" "empty claim name" $k --ttl 5 --claim =1
+mint_err "unknown alg" '--alg "HS256": unknown algorithm' \
+	$k --ttl 5 --alg HS256
+mint_err "RS256 with an EC key" \
+	"--alg RS256 does not fit --key $tmp/ec.key: it is an EC P-256" \
+	$k --ttl 5 --alg RS256
+mint_err "ES384 with a P-256 key" "--alg ES384 does not fit" \
+	$k --ttl 5 --alg ES384
+mint_err "EdDSA with an RSA key" "it is an RSA key" \
+	--key "$tmp/rsa.key" --ttl 5 --alg EdDSA
+mint_err "public key" "--key $tmp/ec.pem: not a PEM private key" \
+	--key "$tmp/ec.pem" --ttl 5
+mint_err "missing key file" "--key $tmp/nope.key: No such file" \
+	--key "$tmp/nope.key" --ttl 5
+mint_err "key is a directory" "--key $tmp: " --key "$tmp" --ttl 5
+{
+	echo "-----BEGIN PRIVATE KEY-----"
+	echo "SECRETSECRETSECRET"
+	echo "-----END PRIVATE KEY-----"
+} >"$tmp/broken.key"
+mint_err "broken key" "not a PEM private key" --key "$tmp/broken.key" \
+	--ttl 5
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	-aes-128-cbc -pass pass:secret -out "$tmp/enc.key" 2>/dev/null ||
+	exit 99
+mint_err "encrypted key" "not a PEM private key (or an encrypted" \
+	--key "$tmp/enc.key" --ttl 5
+mint_err "unknown option" "unknown option --bogus" $k --ttl 5 --bogus
+mint_err "option without value" "--ttl needs a value" $k --ttl
+mint_err "stray argument" 'unexpected argument "extra"' $k --ttl 5 extra
+"$ctl" mint --help | grep -q "^usage: agentgatectl mint" ||
+	fail "mint --help"
+
+c="--config $tmp/agentgate.conf"
+usage_err "missing config" "$tmp/missing.conf: No such file" \
+	verify --config "$tmp/missing.conf" "$tok"
+usage_err "two tokens" "more than one token given" verify $c a b
+usage_err "--at soon" '--at "soon": not a whole number of seconds' \
+	verify $c --at soon a
+usage_err "--at 10abc" "not a whole number" verify $c --at 10abc a
+usage_err "negative --at" "--at -5: before the epoch" verify $c --at -5 a
+usage_err "--at past 9999" "--at 253402300800: after the year 9999" \
+	verify $c --at 253402300800 a
+usage_err "empty --user" "--user is empty" verify $c --user "" a
+usage_err "verify option without value" "--config needs a value" \
+	verify --config
+usage_err "verify unknown option" "unknown option --bogus" \
+	verify $c --bogus a
+"$ctl" verify --help | grep -q "^usage: agentgatectl verify" ||
+	fail "verify --help"
 
 [ "$fails" -eq 0 ] || exit 1
 echo "ok: agentgatectl mint and verify"
