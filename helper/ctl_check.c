@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -45,36 +46,125 @@ static unsigned check_keys(const struct ag_config *cfg,
 	return bad;
 }
 
-/* Only the files: our own NSS module would answer for the range. */
-static unsigned check_passwd(const struct ag_config *cfg,
+#define PREFIX_MIN 3	/* "a" would capture admin, "ad" adm */
+
+/*
+ * The line of ISSUER's "prefix =" in the config file, for messages;
+ * the section's line when the file cannot be read again.
+ */
+static unsigned prefix_line(const struct ag_config *cfg,
 	const struct ag_issuer *is)
 {
+	unsigned line = 0, found = is->line;
+	char *text, *p, *next;
+	size_t len;
+
+	if (ag_read_file(cfg->path, 1024 * 1024, &text, &len, NULL) < 0)
+		return found;
+	for (p = text; p && *p; p = next) {
+		next = strchr(p, '\n');
+		if (next)
+			*next++ = '\0';
+		if (++line <= is->line)
+			continue;
+		p += strspn(p, " \t");
+		if (*p == '[')
+			break;
+		if (strncmp(p, "prefix", 6) == 0 &&
+				p[6 + strspn(p + 6, " \t")] == '=') {
+			found = line;
+			break;
+		}
+	}
+	free(text);
+	return found;
+}
+
+static unsigned check_prefix(const struct ag_config *cfg,
+	const struct ag_issuer *is, unsigned line)
+{
+	if (strlen(is->prefix) >= PREFIX_MIN)
+		return 0;
+	printf("%s:%u: issuer %s: prefix \"%s\" is shorter than %d "
+		"characters: it would capture ordinary names\n", cfg->path,
+		line, is->name, is->prefix, PREFIX_MIN);
+	return 1;
+}
+
+static bool under_prefix(const struct ag_issuer *is, const char *name)
+{
+	return strncmp(name, is->prefix, strlen(is->prefix)) == 0;
+}
+
+/*
+ * Local accounts whose uid falls in the range, or whose name falls
+ * under the prefix: agentgate would treat the latter as agents and
+ * lock them out.  Only the files, read directly: through NSS our own
+ * module would answer for the range.
+ */
+static unsigned check_passwd(const struct ag_config *cfg,
+	const struct ag_issuer *is, unsigned pline)
+{
 	struct passwd *pw;
-	struct group *gr;
 	unsigned bad = 0;
 	FILE *f;
 
 	f = fopen("/etc/passwd", "re");
-	while (f && (pw = fgetpwent(f)))
+	while (f && (pw = fgetpwent(f))) {
 		if (pw->pw_uid >= is->uid_min && pw->pw_uid <= is->uid_max) {
 			printf("%s:%u: issuer %s: uid_range holds uid %u of "
 				"/etc/passwd user %s\n", cfg->path, is->line,
 				is->name, (unsigned)pw->pw_uid, pw->pw_name);
 			bad++;
 		}
+		if (under_prefix(is, pw->pw_name)) {
+			printf("%s:%u: issuer %s: /etc/passwd user %s is "
+				"under prefix \"%s\" and would be locked out "
+				"as an agent\n", cfg->path, pline, is->name,
+				pw->pw_name, is->prefix);
+			bad++;
+		}
+	}
 	if (f)
 		fclose(f);
+	return bad;
+}
+
+static unsigned check_group(const struct ag_config *cfg,
+	const struct ag_issuer *is, unsigned pline)
+{
+	struct group *gr;
+	unsigned bad = 0;
+	FILE *f;
+
 	f = fopen("/etc/group", "re");
-	while (f && (gr = fgetgrent(f)))
+	while (f && (gr = fgetgrent(f))) {
 		if (gr->gr_gid >= is->uid_min && gr->gr_gid <= is->uid_max) {
 			printf("%s:%u: issuer %s: uid_range holds gid %u of "
 				"/etc/group group %s\n", cfg->path, is->line,
 				is->name, (unsigned)gr->gr_gid, gr->gr_name);
 			bad++;
 		}
+		if (under_prefix(is, gr->gr_name)) {
+			printf("%s:%u: issuer %s: /etc/group group %s is "
+				"under prefix \"%s\" and would be taken for "
+				"an agent's group\n", cfg->path, pline,
+				is->name, gr->gr_name, is->prefix);
+			bad++;
+		}
+	}
 	if (f)
 		fclose(f);
 	return bad;
+}
+
+static unsigned check_names(const struct ag_config *cfg,
+	const struct ag_issuer *is)
+{
+	unsigned line = prefix_line(cfg, is);
+
+	return check_prefix(cfg, is, line) + check_passwd(cfg, is, line) +
+		check_group(cfg, is, line);
 }
 
 static unsigned check_overlap(const struct ag_config *cfg, size_t i)
@@ -130,7 +220,7 @@ static unsigned check_all(const struct ag_config *cfg)
 	for (i = 0; i < cfg->n_issuers; i++) {
 		if (kr)
 			bad += check_keys(cfg, kr, &cfg->issuers[i]);
-		bad += check_passwd(cfg, &cfg->issuers[i]);
+		bad += check_names(cfg, &cfg->issuers[i]);
 		bad += check_overlap(cfg, i);
 	}
 	ag_keyring_free(kr);

@@ -148,5 +148,63 @@ grep -q "^jti main j:1/x [0-9]* job done\$" "$revs" ||
 	fail "jti with issuer not recorded"
 "$ctl" revoke --help >/dev/null || fail "revoke --help: exit $?"
 
+# --- check-config: local accounts under an issuer's prefix ----------
+
+# Runs check-config with PASSWD and GROUP mounted over /etc/passwd and
+# /etc/group in a private mount namespace: the real path, read the way
+# the tool reads it, and nothing of the host's /etc touched.
+check_with() {	# PASSWD GROUP CONFIG: output in $out, exit code in $rc
+	out=$(unshare -m sh -c 'mount --make-rprivate / &&
+		mount --bind "$1" /etc/passwd &&
+		mount --bind "$2" /etc/group &&
+		exec "$3" check-config --config "$4"' \
+		sh "$1" "$2" "$ctl" "$3" 2>&1)
+	rc=$?
+}
+
+has() {	# WHAT TEXT
+	case $out in
+	*"$2"*) ;;
+	*) fail "$1: no \"$2\" in: $(first "$out")" ;;
+	esac
+}
+
+if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+	echo "SKIP: check-config tests need root and unshare -m"
+else
+	printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+		'admin:x:1000:1000::/home/admin:/bin/sh' >"$tmp/passwd"
+	printf '%s\n' 'root:x:0:' 'admin:x:1000:' >"$tmp/group"
+	pline=$(grep -n '^prefix' "$conf" | cut -d: -f1)
+	at="$conf:$pline: issuer main:"
+
+	check_with "$tmp/passwd" "$tmp/group" "$conf"
+	[ "$rc" -eq 0 ] || fail "clean config: exit $rc: $(first "$out")"
+	has "clean config" "$conf: ok"
+
+	cp "$tmp/passwd" "$tmp/passwd.ops"
+	echo 'agent-ops:x:1001:1001::/home/ops:/bin/sh' >>"$tmp/passwd.ops"
+	check_with "$tmp/passwd.ops" "$tmp/group" "$conf"
+	[ "$rc" -eq 1 ] || fail "local user agent-ops: exit $rc, want 1"
+	has "local user agent-ops" \
+		"$at /etc/passwd user agent-ops is under prefix \"agent-\""
+
+	cp "$tmp/group" "$tmp/group.ops"
+	echo 'agent-admins:x:1002:' >>"$tmp/group.ops"
+	check_with "$tmp/passwd" "$tmp/group.ops" "$conf"
+	[ "$rc" -eq 1 ] || fail "local group agent-admins: exit $rc, want 1"
+	has "local group agent-admins" \
+		"$at /etc/group group agent-admins is under prefix"
+
+	# A one-letter prefix is refused, and indeed captures admin.
+	sed 's/^prefix = agent-$/prefix = a/' "$conf" >"$tmp/short.conf"
+	check_with "$tmp/passwd" "$tmp/group" "$tmp/short.conf"
+	[ "$rc" -eq 1 ] || fail "prefix a: exit $rc, want 1"
+	has "prefix a" "$tmp/short.conf:$pline: issuer main: prefix \"a\" is"
+	has "prefix a" "shorter than 3 characters"
+	has "prefix a captures admin" \
+		"/etc/passwd user admin is under prefix \"a\""
+fi
+
 [ "$fails" -eq 0 ] || exit 1
 echo "ok: agentgatectl revoke and check-config"
