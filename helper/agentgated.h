@@ -74,7 +74,9 @@ bool agd_progress(struct agd *d);
 void agd_reconcile(struct agd *d);
 
 /* agentgated_groups.c */
+#define AGD_GROUP_MIN_AGE_S 5	/* a younger group may be mid-login */
 void agd_retire_group(struct agd *d, const char *path);
+void agd_retire_stale(struct agd *d, int dfd, const char *name);
 bool agd_group_event(struct agd *d, int wd, uint32_t mask);
 void agd_groups_free(struct agd *d);
 

@@ -8,10 +8,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agentgated.h"
 #include "cgroup.h"
@@ -55,17 +59,42 @@ static void forget(struct agd *d, struct agd_group *g)
 }
 
 /*
- * A stale group can turn out to be a session's whose record arrived
- * after the walk that found it: that one is the session's to remove.
+ * A group a session claims is that session's to remove: one in the
+ * table, or one whose record is written but not read by us yet (the
+ * inotify event is still queued).  Only our own groups have records.
  */
-static bool in_table(struct agd *d, const char *path)
+static bool claimed(struct agd *d, const char *path)
 {
-	size_t i;
+	size_t plen = strlen(AG_CGROUP_PARENT), i;
+	char rec[4200];
 
 	for (i = 0; i < d->n; i++)
 		if (strcmp(d->v[i].s.cgroup, path) == 0)
 			return true;
-	return false;
+	if (strncmp(path, AG_CGROUP_PARENT "/", plen + 1) != 0)
+		return false;
+	if (ag_path(rec, sizeof(rec), "%s/sessions/%s",
+			d->cfg->runtime_dir, path + plen + 1) < 0)
+		return true;
+	return access(rec, F_OK) == 0 || errno != ENOENT;
+}
+
+/*
+ * The PAM module makes a group, then moves the session's first pid
+ * into it; in between it is empty and has no record yet.  A group
+ * made or changed lately may be in that state, so it is left alone
+ * (and ag_cgroup_place makes it again should it vanish anyway).  A
+ * time in the future (the clock was set back) counts as young.
+ */
+static bool young(int dfd, const char *name)
+{
+	struct stat st;
+	time_t newest;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return true;
+	newest = st.st_mtime > st.st_ctime ? st.st_mtime : st.st_ctime;
+	return newest > time(NULL) - AGD_GROUP_MIN_AGE_S;
 }
 
 static void unwatch(struct agd *d, struct agd_group *g)
@@ -108,6 +137,23 @@ void agd_retire_group(struct agd *d, const char *path)
 	try_remove(d, find_wd(d, wd));
 }
 
+/*
+ * NAME, an entry of MOUNT/agentgate (open as DFD), belongs to no
+ * session in the table: removed, or watched until empty, unless a
+ * login may be in the middle of claiming it.
+ */
+void agd_retire_stale(struct agd *d, int dfd, const char *name)
+{
+	char rel[128];
+
+	if (snprintf(rel, sizeof(rel), AG_CGROUP_PARENT "/%s", name) >=
+			(int)sizeof(rel) || !ag_cgroup_path_ok(rel))
+		return;
+	if (claimed(d, rel) || young(dfd, name))
+		return;
+	agd_retire_group(d, rel);
+}
+
 /* True when WD is a group watch (the event is then handled). */
 bool agd_group_event(struct agd *d, int wd, uint32_t mask)
 {
@@ -117,7 +163,7 @@ bool agd_group_event(struct agd *d, int wd, uint32_t mask)
 		return false;
 	if (mask & (IN_IGNORED | IN_DELETE_SELF))
 		forget(d, g);		/* the group is gone */
-	else if (in_table(d, g->path))
+	else if (claimed(d, g->path))
 		unwatch(d, g);
 	else
 		try_remove(d, g);

@@ -189,14 +189,15 @@ static void format_pids(const struct agd_session *t, char *pids,
 }
 
 /*
- * Groups left by sessions no longer in the table (logged out while a
- * nohup'd process lived on, or while agentgated was down).  rmdir
- * fails on a populated group, so a live one is never lost; it is
- * watched and removed once empty.
+ * Groups left by sessions no longer in the table (logged out while
+ * agentgated was down, or a login that failed after placement).
+ * rmdir fails on a populated group, so a live one is never lost; it
+ * is watched and removed once empty.  Groups a login may still be
+ * claiming are skipped (agd_retire_stale).
  */
 static void remove_stale_groups(struct agd *d)
 {
-	char dir[4200], rel[128];
+	char dir[4200];
 	struct dirent *de;
 	DIR *dh;
 
@@ -207,14 +208,9 @@ static void remove_stale_groups(struct agd *d)
 	dh = opendir(dir);
 	if (!dh)
 		return;
-	while ((de = readdir(dh))) {
-		if (find(d, de->d_name) || snprintf(rel, sizeof(rel),
-				AG_CGROUP_PARENT "/%s", de->d_name) >=
-				(int)sizeof(rel))
-			continue;
-		if (ag_cgroup_path_ok(rel))
-			agd_retire_group(d, rel);
-	}
+	while ((de = readdir(dh)))
+		if (!find(d, de->d_name))
+			agd_retire_stale(d, dirfd(dh), de->d_name);
 	closedir(dh);
 }
 

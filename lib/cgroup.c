@@ -156,10 +156,38 @@ static int write_str(const char *file, const char *s)
 	return r;
 }
 
+/*
+ * Tries at placing a pid.  A group is empty between its mkdir and the
+ * pid's move, and agentgated removes empty groups that no session
+ * claims.  It leaves young groups alone; should it still win (a clock
+ * step, a stalled PAM stack), the group is gone (ENOENT) or dying
+ * (ENODEV) when the pid is written, and is simply made again.
+ */
+#define PLACE_TRIES 5
+
+static int make_group(const char *parent, const char *dir)
+{
+	if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int move_pid(const char *dir, pid_t pid)
+{
+	char procs[4300], num[24];
+	int r;
+
+	snprintf(num, sizeof(num), "%d\n", (int)pid);
+	r = ag_path(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	return r < 0 ? r : write_str(procs, num);
+}
+
 int ag_cgroup_place(const char *id, pid_t pid, char *path, size_t len)
 {
-	char mount[4096], dir[4200], procs[4300], rel[64], num[24];
-	int r;
+	char mount[4096], parent[4200], dir[4200], rel[64];
+	int r, i;
 
 	if (!is_hex_id(id) || pid <= 0)
 		return -EINVAL;
@@ -169,21 +197,19 @@ int ag_cgroup_place(const char *id, pid_t pid, char *path, size_t len)
 	snprintf(rel, sizeof(rel), AG_CGROUP_PARENT "/%s", id);
 	if (strlen(rel) >= len)
 		return -ENAMETOOLONG;
-
-	r = ag_path(dir, sizeof(dir), "%s" AG_CGROUP_PARENT, mount);
-	if (r == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		r = -errno;
+	r = ag_path(parent, sizeof(parent), "%s" AG_CGROUP_PARENT, mount);
 	if (r == 0)
 		r = ag_path(dir, sizeof(dir), "%s%s", mount, rel);
-	if (r == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		r = -errno;
 	if (r < 0)
 		return r;
 
-	snprintf(num, sizeof(num), "%d\n", (int)pid);
-	r = ag_path(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	if (r == 0)
-		r = write_str(procs, num);
+	for (i = 0; i < PLACE_TRIES; i++) {
+		r = make_group(parent, dir);
+		if (r == 0)
+			r = move_pid(dir, pid);
+		if (r != -ENOENT && r != -ENODEV)
+			break;
+	}
 	if (r < 0) {
 		rmdir(dir);
 		return r;

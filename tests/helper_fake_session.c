@@ -11,6 +11,12 @@
  *   helper_fake_session record CONFIG ID USER UID ISSUER JTI EXPIRES PID
  *	A record naming PID as leader with a start time that is not
  *	PID's: the pid-reuse case.  No cgroup.
+ *
+ *   helper_fake_session place-race N
+ *	N placements of one idle child into fresh groups, each raced by
+ *	a process that removes the group once, as a stale-group sweep
+ *	of agentgated would, between its mkdir and the pid's move.
+ *	Prints "placed=N failed=F raced=W"; exits 1 if any failed.
  */
 #include "config.h"
 
@@ -21,10 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "session.h"
 
 static void fill(struct ag_session *s, char **argv)
@@ -119,6 +128,131 @@ static int spawn(const struct ag_config *cfg, struct ag_session *s)
 	return 0;
 }
 
+/*
+ * The racer and the placer share this.  The placer publishes the
+ * group it is about to place into (idx) and waits for the racer to be
+ * spinning on it (armed); the racer reports (done) once the group was
+ * removed by it, or was found holding the pid (EBUSY), so that each
+ * group is removed at most once and only before the pid's move.
+ */
+struct race {
+	volatile int idx, armed, done, stop;
+	volatile int won;
+};
+
+static void race_group(char *buf, size_t len, const char *mount, int i)
+{
+	snprintf(buf, len, "%s" AG_CGROUP_PARENT "/a9ace000%08x%016x",
+		mount, (unsigned)getppid(), (unsigned)i);
+}
+
+static void race_id(char *buf, size_t len, int i)
+{
+	snprintf(buf, len, "a9ace000%08x%016x", (unsigned)getpid(),
+		(unsigned)i);
+}
+
+static void racer(struct race *rc, const char *mount)
+{
+	char dir[4200];
+	int seen = -1, i;
+
+	while (!rc->stop) {
+		i = rc->idx;
+		if (i == seen)
+			continue;
+		race_group(dir, sizeof(dir), mount, i);
+		rc->armed = i;
+		while (!rc->stop && rc->idx == i) {
+			if (rmdir(dir) == 0) {
+				rc->won++;
+				break;
+			}
+			if (errno == EBUSY)
+				break;
+		}
+		rc->done = i;
+		seen = i;
+	}
+	_exit(0);
+}
+
+static int place_one(struct race *rc, int i, pid_t victim)
+{
+	char id[64], path[128];
+	int r;
+
+	rc->idx = i;
+	while (rc->armed != i)
+		;
+	race_id(id, sizeof(id), i);
+	r = ag_cgroup_place(id, victim, path, sizeof(path));
+	if (r < 0)
+		fprintf(stderr, "place %d: %s\n", i, strerror(-r));
+	while (r == 0 && rc->done != i)
+		;
+	return r;
+}
+
+/* Back where we are, so that every group made can be removed. */
+static void race_end(const char *mount, pid_t victim, int n)
+{
+	char cur[512], file[4700], dir[4200];
+	FILE *f;
+	int i;
+
+	if (ag_proc_cgroup(getpid(), cur, sizeof(cur)) == 0 &&
+			snprintf(file, sizeof(file), "%s%s/cgroup.procs",
+				mount, strcmp(cur, "/") ? cur : "") <
+			(int)sizeof(file) && (f = fopen(file, "we"))) {
+		fprintf(f, "%d\n", (int)victim);
+		fclose(f);
+	}
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	for (i = 0; i < n; i++) {
+		char id[64];
+
+		race_id(id, sizeof(id), i);
+		snprintf(dir, sizeof(dir), "%s" AG_CGROUP_PARENT "/%s",
+			mount, id);
+		rmdir(dir);
+	}
+}
+
+static int place_race(int n)
+{
+	char mount[4096];
+	struct race *rc;
+	pid_t victim, rpid;
+	int i, failed = 0;
+
+	if (ag_cgroup_mount(mount, sizeof(mount)) < 0)
+		return 77;
+	rc = mmap(NULL, sizeof(*rc), PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rc == MAP_FAILED)
+		return 2;
+	memset(rc, 0, sizeof(*rc));
+	rc->idx = rc->armed = rc->done = -1;
+	victim = fork();
+	if (victim == 0) {
+		pause();
+		_exit(0);
+	}
+	rpid = fork();
+	if (rpid == 0)
+		racer(rc, mount);
+
+	for (i = 0; i < n; i++)
+		failed += place_one(rc, i, victim) < 0;
+	rc->stop = 1;
+	waitpid(rpid, NULL, 0);
+	race_end(mount, victim, n);
+	printf("placed=%d failed=%d raced=%d\n", n, failed, rc->won);
+	return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ag_config *cfg;
@@ -126,6 +260,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int r;
 
+	if (argc == 3 && strcmp(argv[1], "place-race") == 0)
+		return place_race(atoi(argv[2]));
 	if (argc < 9) {
 		fprintf(stderr, "usage: see the comment at the top\n");
 		return 2;

@@ -84,6 +84,11 @@ uid_procs() { ps -o pid= -u "$1" 2>/dev/null | wc -l; }
 populated() { grep -q 'populated 1' "$CG/agentgate/$1/cgroup.events" 2>/dev/null; }
 wait_until() { while [ "$(date +%s%N)" -lt "$1" ]; do sleep 0.02; done; }
 
+# An empty group no session claims, old by the time of test 5.
+GOLD=$(newid)
+IDS="$IDS $GOLD"
+mkdir "$CG/agentgate/$GOLD"
+
 # 1. Expiry ends the leader, a setsid double fork and a SIGTERM-ignorer.
 start_daemon
 NOW=$(date +%s)
@@ -148,8 +153,14 @@ else fail "reuse: stranger was killed"; fi
 kill "$STRANGER"
 
 # 5. Crontab, at jobs and the ephemeral home go with the last session.
+# The stale-group sweep that follows removes the old empty group but
+# not a young one: that may be a login between mkdir and moving its
+# pid in.
 NOW=$(date +%s)
 spawn L5 agt-clean 5 jti-clean $((NOW + 1))
+GYOUNG=$(newid)
+IDS="$IDS $GYOUNG"
+mkdir "$CG/agentgate/$GYOUNG"
 mkdir -p "$T/home/agt-clean/sub" "$T/outside"
 echo keep >"$T/outside/file"
 ln -s "$T/outside" "$T/home/agt-clean/link"
@@ -166,6 +177,10 @@ wait_until $(( (NOW + 2) * 1000000000 ))
 [ "$(cat "$T/outside/file" 2>/dev/null)" = keep ] ||
 	fail "cleanup: followed a symlink out of the home"
 ok "cleanup: done"
+[ -d "$CG/agentgate/$GOLD" ] && fail "stale: old empty group left"
+if [ -d "$CG/agentgate/$GYOUNG" ]; then ok "stale: young group kept"
+else fail "stale: a group younger than 5 s was removed"; fi
+rmdir "$CG/agentgate/$GYOUNG"
 
 # 7. A normal logout (the PAM module removes the record) of one of two
 # sessions ends what that session left running (a setsid double fork,
@@ -208,6 +223,12 @@ then fail "logout: strays left after the last session"
 else ok "logout: last session's strays gone within 1 s"; fi
 [ -d "$CG/agentgate/$ID7B" ] && fail "logout: last session's group left"
 wait "$STRAY" 2>/dev/null
+
+# 9. Placement survives its group being removed between mkdir and
+# the pid's move (what a stale-group sweep could do): it makes the
+# group again.  A racing process removes each new group once.
+if R=$(timeout 120 "$FAKE" place-race 200 2>&1); then ok "place: $R"
+else fail "place: $R"; fi
 
 # 6. A clock step cancels the deadline timer; the daemon re-arms.  The
 # host clock is shared, so only a step to the current time (a few
