@@ -12,7 +12,7 @@ apt-get install -y -qq --no-install-recommends \
 	libpam0g-dev libjwt-dev libjansson-dev libssl-dev check \
 	openssh-server openssh-client openssl \
 	libpam-wrapper libnss-wrapper pamtester \
-	clang libclang-rt-14-dev \
+	clang libclang-rt-14-dev valgrind \
 	iproute2 procps util-linux passwd cron at \
 	debhelper devscripts lintian fakeroot rpm \
 	git ca-certificates >/dev/null

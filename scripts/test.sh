@@ -44,6 +44,16 @@ check_in "$top/build/plain"
 step "build and test (ASan + UBSan)"
 check_in "$top/build/asan" --enable-sanitizers
 
+step "valgrind over the unit tests (plain build)"
+for t in test_config test_names test_token test_session test_revoke \
+	test_nss_direct; do
+	(cd "$top/build/plain/tests" &&
+	 valgrind -q --error-exitcode=9 --leak-check=full \
+		--errors-for-leak-kinds=definite "./$t" >"$t.valgrind" 2>&1) ||
+		{ tail -n 40 "$top/build/plain/tests/$t.valgrind"; exit 1; }
+	echo "valgrind: $t clean"
+done
+
 step "fuzz the token validator for ${fuzz_seconds}s"
 "$top/fuzz/run.sh" "$fuzz_seconds"
 
