@@ -12,4 +12,14 @@ int ctl_list(int argc, char **argv);
 int ctl_revoke(int argc, char **argv);
 int ctl_check_config(int argc, char **argv);
 
+/* "agentgatectl: CMD: WHAT" on stderr; returns 2, the usage code. */
+int ctl_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The getopt error for argv[optind - 1] (C is ':' or '?'). */
+int ctl_option_error(const char *cmd, int c, char **argv);
+
+/* S for a message, unless it could put escapes on the terminal. */
+const char *ctl_shown(const char *s);
+
 #endif

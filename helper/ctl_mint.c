@@ -62,48 +62,13 @@ static int mint_usage(FILE *f, int code)
 	return code;
 }
 
-/* Prints "agentgatectl: mint: WHAT" and returns the usage code, 2. */
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("agentgatectl: mint: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
-/* S for a message, unless it could put escapes on the terminal. */
-static const char *shown(const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f)
-			return "(unprintable)";
-	return s;
-}
-
-static int option_error(int c, char **argv)
-{
-	const char *arg = shown(argv[optind - 1]);
-
-	if (c == ':')
-		return usage_error("%s needs a value", arg);
-	return usage_error("unknown option %s", arg);
-}
 
 static int add_aud(struct mint_opts *o, const char *aud)
 {
 	json_t *a = json_string(aud);
 
 	if (!a)
-		return usage_error("--aud: not valid UTF-8");
+		return ctl_usage_error("mint", "--aud: not valid UTF-8");
 	if (!o->aud) {
 		o->aud = a;
 		return 0;
@@ -127,16 +92,16 @@ static int add_claim(struct mint_opts *o, const char *arg)
 	int r;
 
 	if (!eq)
-		return usage_error("--claim \"%s\": expected KEY=JSON",
-			shown(arg));
+		return ctl_usage_error("mint", "--claim \"%s\": expected KEY=JSON",
+			ctl_shown(arg));
 	if (eq == arg)
-		return usage_error("--claim \"%s\": empty claim name",
-			shown(arg));
+		return ctl_usage_error("mint", "--claim \"%s\": empty claim name",
+			ctl_shown(arg));
 	v = json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
 		&jerr);
 	if (!v)
-		return usage_error("--claim \"%s\": the value is not valid "
-			"JSON: %s", shown(arg), shown(jerr.text));
+		return ctl_usage_error("mint", "--claim \"%s\": the value is not valid "
+			"JSON: %s", ctl_shown(arg), ctl_shown(jerr.text));
 
 	key = strndup(arg, (size_t)(eq - arg));
 	if (!key) {
@@ -146,7 +111,7 @@ static int add_claim(struct mint_opts *o, const char *arg)
 	r = json_object_set_new(o->extra, key, v);
 	free(key);
 	if (r < 0)	/* the one input jansson refuses: bad UTF-8 */
-		return usage_error("--claim: the claim name is not valid "
+		return ctl_usage_error("mint", "--claim: the claim name is not valid "
 			"UTF-8");
 	return 0;
 }
@@ -158,13 +123,13 @@ static int parse_ttl(const char *arg, long *ttl)
 
 	r = ag_parse_int(arg, LLONG_MIN, LLONG_MAX, &v);
 	if (r == -EINVAL)
-		return usage_error("--ttl \"%s\": not a whole number of "
-			"seconds", shown(arg));
+		return ctl_usage_error("mint", "--ttl \"%s\": not a whole number of "
+			"seconds", ctl_shown(arg));
 	if (r < 0 ? arg[0] == '-' : v < 1)
-		return usage_error("--ttl %s: must be at least 1 second",
+		return ctl_usage_error("mint", "--ttl %s: must be at least 1 second",
 			arg);
 	if (r < 0 || v > MINT_TTL_MAX)
-		return usage_error("--ttl %s: over the limit of %ld seconds "
+		return ctl_usage_error("mint", "--ttl %s: over the limit of %ld seconds "
 			"(31 days)", arg, MINT_TTL_MAX);
 	*ttl = (long)v;
 	return 0;
@@ -173,9 +138,9 @@ static int parse_ttl(const char *arg, long *ttl)
 static int parse_alg(const char *arg, const char **alg)
 {
 	if (!ag_alg_from_name(arg))
-		return usage_error("--alg \"%s\": unknown algorithm (RS256, "
+		return ctl_usage_error("mint", "--alg \"%s\": unknown algorithm (RS256, "
 			"RS384, RS512, ES256, ES384, ES512 or EdDSA)",
-			shown(arg));
+			ctl_shown(arg));
 	*alg = arg;
 	return 0;
 }
@@ -207,7 +172,7 @@ static int mint_opt(struct mint_opts *o, int c, const char *arg)
 	const char **slot = string_slot(o, c);
 
 	if (slot && *slot)
-		return usage_error("--%s given twice", option_name(c));
+		return ctl_usage_error("mint", "--%s given twice", option_name(c));
 	if (slot) {
 		*slot = arg;
 		return 0;
@@ -217,11 +182,11 @@ static int mint_opt(struct mint_opts *o, int c, const char *arg)
 	case 'C': return add_claim(o, arg);
 	case 'A':
 		if (o->alg)
-			return usage_error("--alg given twice");
+			return ctl_usage_error("mint", "--alg given twice");
 		return parse_alg(arg, &o->alg);
 	case 't':
 		if (o->ttl)
-			return usage_error("--ttl given twice");
+			return ctl_usage_error("mint", "--ttl given twice");
 		return parse_ttl(arg, &o->ttl);
 	}
 	return -EINVAL;
@@ -234,7 +199,7 @@ static int check_required(const struct mint_opts *o)
 		NULL;
 
 	if (missing)
-		return usage_error("%s is required", missing);
+		return ctl_usage_error("mint", "%s is required", missing);
 	return 0;
 }
 
@@ -249,7 +214,7 @@ static int parse_opts(int argc, char **argv, struct mint_opts *o)
 		if (c == 'h')
 			return -1;
 		if (c == ':' || c == '?')
-			return option_error(c, argv);
+			return ctl_option_error("mint", c, argv);
 		r = mint_opt(o, c, optarg);
 		if (r < 0)
 			fprintf(stderr, "agentgatectl: mint: %s\n",
@@ -259,8 +224,8 @@ static int parse_opts(int argc, char **argv, struct mint_opts *o)
 	}
 
 	if (optind != argc)
-		return usage_error("unexpected argument \"%s\"",
-			shown(argv[optind]));
+		return ctl_usage_error("mint", "unexpected argument \"%s\"",
+			ctl_shown(argv[optind]));
 	return check_required(o);
 }
 
@@ -333,12 +298,12 @@ static int pick_alg(EVP_PKEY *pkey, const struct mint_opts *o,
 	unsigned algs = ag_key_type_algs(type);
 
 	if (!algs)
-		return usage_error("--key %s: %s", shown(o->key),
+		return ctl_usage_error("mint", "--key %s: %s", ctl_shown(o->key),
 			key_type_name(type));
 	*alg = o->alg ? ag_alg_from_name(o->alg) & algs : algs & -algs;
 	if (!*alg)
-		return usage_error("--alg %s does not fit --key %s: it is %s",
-			o->alg, shown(o->key), key_type_name(type));
+		return ctl_usage_error("mint", "--alg %s does not fit --key %s: it is %s",
+			o->alg, ctl_shown(o->key), key_type_name(type));
 	return 0;
 }
 
@@ -461,10 +426,10 @@ static int mint(struct mint_opts *o)
 
 	r = load_key(o->key, &pkey);
 	if (r == -ENOKEY)
-		return usage_error("--key %s: not a PEM private key (or an "
-			"encrypted one)", shown(o->key));
+		return ctl_usage_error("mint", "--key %s: not a PEM private key (or an "
+			"encrypted one)", ctl_shown(o->key));
 	if (r < 0)
-		return usage_error("--key %s: %s", shown(o->key),
+		return ctl_usage_error("mint", "--key %s: %s", ctl_shown(o->key),
 			strerror(-r));
 	r = pick_alg(pkey, o, &alg);
 	if (r == 0)

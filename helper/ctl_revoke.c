@@ -40,41 +40,6 @@ static int usage(FILE *f, int code)
 	return code;
 }
 
-/* Prints "agentgatectl: revoke: WHAT" and returns the usage code, 2. */
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("agentgatectl: revoke: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
-/* S for a message, unless it could put escapes on the terminal. */
-static const char *shown(const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f)
-			return "(unprintable)";
-	return s;
-}
-
-static int option_error(int c, char **argv)
-{
-	const char *arg = shown(argv[optind - 1]);
-
-	if (c == ':')
-		return usage_error("%s needs a value", arg);
-	return usage_error("unknown option %s", arg);
-}
 
 static const char **option_slot(struct revoke_opts *o, int c)
 {
@@ -101,12 +66,12 @@ static const char *option_name(int c)
 static int check_combination(const struct revoke_opts *o)
 {
 	if (o->jti && o->user)
-		return usage_error("--jti and --user exclude each other");
+		return ctl_usage_error("revoke", "--jti and --user exclude each other");
 	if (o->user && o->issuer)
-		return usage_error("--user and --issuer exclude each other: "
+		return ctl_usage_error("revoke", "--user and --issuer exclude each other: "
 			"a user revocation covers every issuer");
 	if (!o->jti && !o->user && !o->issuer)
-		return usage_error("one of --jti, --user or --issuer is "
+		return ctl_usage_error("revoke", "one of --jti, --user or --issuer is "
 			"required");
 	return 0;
 }
@@ -125,16 +90,16 @@ static int parse(int argc, char **argv, struct revoke_opts *o)
 			return 1;
 		slot = option_slot(o, c);
 		if (!slot)
-			return option_error(c, argv);
+			return ctl_option_error("revoke", c, argv);
 		if (*slot)
-			return usage_error("--%s given twice",
+			return ctl_usage_error("revoke", "--%s given twice",
 				option_name(c));
 		*slot = optarg;
 	}
 
 	if (optind != argc)
-		return usage_error("unexpected argument \"%s\"",
-			shown(argv[optind]));
+		return ctl_usage_error("revoke", "unexpected argument \"%s\"",
+			ctl_shown(argv[optind]));
 	return check_combination(o);
 }
 
@@ -144,13 +109,13 @@ static int check_jti(const char *jti)
 	const unsigned char *p;
 
 	if (!jti[0])
-		return usage_error("--jti is empty");
+		return ctl_usage_error("revoke", "--jti is empty");
 	if (strlen(jti) > AG_JTI_MAX)
-		return usage_error("--jti is longer than %d bytes",
+		return ctl_usage_error("revoke", "--jti is longer than %d bytes",
 			AG_JTI_MAX);
 	for (p = (const unsigned char *)jti; *p; p++)
 		if (*p <= 0x20 || *p >= 0x7f)
-			return usage_error("--jti may hold only printable "
+			return ctl_usage_error("revoke", "--jti may hold only printable "
 				"ASCII, no blanks or control characters");
 	return 0;
 }
@@ -158,11 +123,11 @@ static int check_jti(const char *jti)
 static int check_user(const struct ag_config *cfg, const char *user)
 {
 	if (!ag_name_valid(user))
-		return usage_error("--user \"%s\": not a valid user name "
+		return ctl_usage_error("revoke", "--user \"%s\": not a valid user name "
 			"(1 to %d of a-z 0-9 _ -, starting with a-z or _)",
-			shown(user), AG_NAME_MAX);
+			ctl_shown(user), AG_NAME_MAX);
 	if (!ag_config_issuer_for_name(cfg, user))
-		return usage_error("--user \"%s\": not an agent: no issuer's "
+		return ctl_usage_error("revoke", "--user \"%s\": not an agent: no issuer's "
 			"prefix in %s covers it", user, cfg->path);
 	return 0;
 }
@@ -173,10 +138,10 @@ static int check_reason(const char *reason)
 
 	for (p = (const unsigned char *)reason; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return usage_error("--reason contains a control "
+			return ctl_usage_error("revoke", "--reason contains a control "
 				"character");
 	if (strlen(reason) > REASON_MAX)
-		return usage_error("--reason is longer than %d bytes",
+		return ctl_usage_error("revoke", "--reason is longer than %d bytes",
 			REASON_MAX);
 	return 0;
 }
@@ -190,8 +155,8 @@ static int validate(const struct ag_config *cfg,
 	if (o->user && check_user(cfg, o->user))
 		return 2;
 	if (o->issuer && !ag_config_issuer_by_name(cfg, o->issuer))
-		return usage_error("--issuer \"%s\": no [issuer %s] in %s",
-			shown(o->issuer), shown(o->issuer), cfg->path);
+		return ctl_usage_error("revoke", "--issuer \"%s\": no [issuer %s] in %s",
+			ctl_shown(o->issuer), ctl_shown(o->issuer), cfg->path);
 	if (o->reason && check_reason(o->reason))
 		return 2;
 	return 0;

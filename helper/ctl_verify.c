@@ -53,41 +53,6 @@ static int verify_usage(FILE *f, int code)
 	return code;
 }
 
-/* Prints "agentgatectl: verify: WHAT" and returns the usage code, 2. */
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("agentgatectl: verify: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
-/* S for a message, unless it could put escapes on the terminal. */
-static const char *shown(const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f)
-			return "(unprintable)";
-	return s;
-}
-
-static int option_error(int c, char **argv)
-{
-	const char *arg = shown(argv[optind - 1]);
-
-	if (c == ':')
-		return usage_error("%s needs a value", arg);
-	return usage_error("unknown option %s", arg);
-}
 
 static int parse_at(const char *arg, time_t *at)
 {
@@ -96,12 +61,12 @@ static int parse_at(const char *arg, time_t *at)
 
 	r = ag_parse_int(arg, LLONG_MIN, LLONG_MAX, &v);
 	if (r == -EINVAL)
-		return usage_error("--at \"%s\": not a whole number of "
-			"seconds since the epoch", shown(arg));
+		return ctl_usage_error("verify", "--at \"%s\": not a whole number of "
+			"seconds since the epoch", ctl_shown(arg));
 	if (r < 0 ? arg[0] == '-' : v < 0)
-		return usage_error("--at %s: before the epoch", arg);
+		return ctl_usage_error("verify", "--at %s: before the epoch", arg);
 	if (r < 0 || v > AT_MAX)
-		return usage_error("--at %s: after the year 9999", arg);
+		return ctl_usage_error("verify", "--at %s: after the year 9999", arg);
 	*at = (time_t)v;
 	return 0;
 }
@@ -114,13 +79,13 @@ static int verify_opt(struct verify_opts *o, int c, const char *arg)
 		return 0;
 	case 'u':
 		if (!arg[0])
-			return usage_error("--user is empty");
+			return ctl_usage_error("verify", "--user is empty");
 		o->user = arg;
 		return 0;
 	case 'a':
 		return parse_at(arg, &o->at);
 	}
-	return usage_error("unexpected option");
+	return ctl_usage_error("verify", "unexpected option");
 }
 
 /* 0 to go on, -1 for --help, 2 after a usage error was printed. */
@@ -135,13 +100,13 @@ static int parse_opts(int argc, char **argv, struct verify_opts *o)
 		if (c == 'h')
 			return -1;
 		if (c == ':' || c == '?')
-			return option_error(c, argv);
+			return ctl_option_error("verify", c, argv);
 		if (verify_opt(o, c, optarg))
 			return 2;
 	}
 
 	if (argc - optind > 1)
-		return usage_error("more than one token given");
+		return ctl_usage_error("verify", "more than one token given");
 	if (argc - optind == 1)
 		o->token = argv[optind];
 	return 0;
