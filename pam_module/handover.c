@@ -111,7 +111,8 @@ static int write_pending(struct module *m, const struct approval *a,
 	if (r == 0)
 		r = ag_path(dir, sizeof(dir), "%s/pending",
 			m->cfg->runtime_dir);
-	if (r == 0)
+	/* Usually there already; build the whole path only when not. */
+	if (r == 0 && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		r = ag_mkdir_p(dir, 0700);
 	if (r == 0)
 		r = pending_path(m, name, path, sizeof(path));
