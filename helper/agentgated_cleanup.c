@@ -1,10 +1,11 @@
 /*
  * What an agent leaves behind once its last session has ended: cron
- * and at jobs, a lingering user manager, and (ephemeral policy) its
- * home.  Its processes are gone by then (the uid sweep), so nothing of
- * the agent can race with these removals; still, every path is walked
- * with openat/unlinkat and O_NOFOLLOW, so a symlink the agent planted
- * can never point the removal outside its own home.
+ * and at jobs, a lingering user manager, (ephemeral policy) its home,
+ * its files in the shared temporary directories and its System V IPC
+ * objects.  Its processes are gone by then (the uid sweep), so nothing
+ * of the agent can race with these removals; still, every path is
+ * walked with openat/unlinkat and O_NOFOLLOW, so a symlink the agent
+ * planted can never point the removal outside what it owns.
  */
 #include "config.h"
 
@@ -13,6 +14,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,6 +118,184 @@ static int rm_tree_at(int dfd, const char *name, dev_t dev, int depth)
 	return r;
 }
 
+/*
+ * Shared, world-writable directories where an agent can leave files
+ * outside its home.  Compiled in: agentgated(8) lists them.
+ */
+static const char *const tmp_dirs[] = { "/tmp", "/var/tmp", "/dev/shm" };
+
+struct sweep {
+	uid_t uid;
+	dev_t dev;		/* of the directory swept: never left */
+	int removed, left;
+};
+
+static void sweep_entry(int dfd, const char *name, struct sweep *sw,
+	int depth);
+
+/*
+ * What is opened must be what was checked.  In the sticky top level
+ * only an entry's owner (the agent, whose processes are gone) can
+ * swap it; deeper down, whoever the agent gave write access.
+ */
+static void sweep_dir(int dfd, const char *name, const struct stat *st,
+	struct sweep *sw, int depth)
+{
+	struct dirent *de;
+	struct stat now;
+	DIR *d;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &now) < 0 || now.st_ino != st->st_ino ||
+			now.st_dev != st->st_dev || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		sw->left++;
+		return;
+	}
+
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			sweep_entry(dirfd(d), de->d_name, sw, depth + 1);
+	closedir(d);
+
+	/* Fails while it holds anything of another owner: kept. */
+	if (unlinkat(dfd, name, AT_REMOVEDIR) == 0)
+		sw->removed++;
+	else
+		sw->left++;
+}
+
+/* Entries of other owners, and mount points, are never touched. */
+static void sweep_entry(int dfd, const char *name, struct sweep *sw,
+	int depth)
+{
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (st.st_uid != sw->uid || st.st_dev != sw->dev)
+		return;
+	if (S_ISDIR(st.st_mode) && depth >= RM_DEPTH_MAX)
+		sw->left++;
+	else if (S_ISDIR(st.st_mode))
+		sweep_dir(dfd, name, &st, sw, depth);
+	else if (unlinkat(dfd, name, 0) == 0)
+		sw->removed++;
+	else
+		sw->left++;
+}
+
+static void sweep_tmp(const char *path, struct sweep *sw)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	sw->dev = st.st_dev;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			sweep_entry(dirfd(d), de->d_name, sw, 0);
+	closedir(d);
+}
+
+static void remove_tmp_files(uid_t uid, int *removed, int *left)
+{
+	struct sweep sw = { .uid = uid };
+	size_t i;
+
+	for (i = 0; i < sizeof(tmp_dirs) / sizeof(tmp_dirs[0]); i++)
+		sweep_tmp(tmp_dirs[i], &sw);
+	*removed = sw.removed;
+	*left = sw.left;
+}
+
+/*
+ * System V IPC objects outlive every process.  The kernel's lists are
+ * walked by index (*_STAT_ANY needs no read permission on the object,
+ * so a mode 0600 one is seen too); an object is the agent's when it
+ * owns it or created it.  IPC_RMID takes CAP_SYS_ADMIN.
+ */
+struct ipc_count {
+	int removed, left;
+};
+
+static bool ipc_agents(const struct ipc_perm *p, uid_t uid)
+{
+	return p->uid == uid || p->cuid == uid;
+}
+
+static void ipc_note(struct ipc_count *c, int r)
+{
+	if (r == 0)
+		c->removed++;
+	else
+		c->left++;
+}
+
+static void remove_shm(uid_t uid, struct ipc_count *c)
+{
+	struct shm_info info;
+	struct shmid_ds ds;
+	int max, i, id;
+
+	max = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&info);
+	for (i = 0; i <= max; i++) {
+		id = shmctl(i, SHM_STAT_ANY, &ds);
+		if (id >= 0 && ipc_agents(&ds.shm_perm, uid))
+			ipc_note(c, shmctl(id, IPC_RMID, NULL));
+	}
+}
+
+static void remove_msg(uid_t uid, struct ipc_count *c)
+{
+	struct msginfo info;
+	struct msqid_ds ds;
+	int max, i, id;
+
+	max = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&info);
+	for (i = 0; i <= max; i++) {
+		id = msgctl(i, MSG_STAT_ANY, &ds);
+		if (id >= 0 && ipc_agents(&ds.msg_perm, uid))
+			ipc_note(c, msgctl(id, IPC_RMID, NULL));
+	}
+}
+
+/* semctl's fourth argument; the caller defines it (semctl(2)). */
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+	struct seminfo *info;
+};
+
+static void remove_sem(uid_t uid, struct ipc_count *c)
+{
+	struct seminfo info;
+	struct semid_ds ds;
+	union semun arg;
+	int max, i, id;
+
+	arg.info = &info;
+	max = semctl(0, 0, SEM_INFO, arg);
+	arg.buf = &ds;
+	for (i = 0; i <= max; i++) {
+		id = semctl(i, 0, SEM_STAT_ANY, arg);
+		if (id >= 0 && ipc_agents(&ds.sem_perm, uid))
+			ipc_note(c, semctl(id, 0, IPC_RMID));
+	}
+}
+
 /* Only HOME_BASE/NAME, only a real directory the agent itself owns. */
 static const char *remove_home(const struct ag_issuer *is,
 	const struct ag_session *s)
@@ -141,9 +324,10 @@ static const char *remove_home(const struct ag_issuer *is,
 
 void agd_agent_cleanup(struct agd *d, const struct ag_session *s)
 {
+	struct ipc_count shm = { 0 }, msg = { 0 }, sem = { 0 };
 	const struct ag_issuer *is;
 	const char *cron, *linger, *home;
-	int at;
+	int at, tmp, tmp_left;
 
 	/* The name becomes a path component below: it must be one. */
 	if (!ag_name_valid(s->user) || s->uid == 0)
@@ -156,7 +340,14 @@ void agd_agent_cleanup(struct agd *d, const struct ag_session *s)
 	at = remove_at_jobs(s->uid);
 	linger = unlink_in(LINGER, s->user);
 	home = remove_home(is, s);
+	remove_tmp_files(s->uid, &tmp, &tmp_left);
+	remove_shm(s->uid, &shm);
+	remove_msg(s->uid, &msg);
+	remove_sem(s->uid, &sem);
 	ag_log(LOG_NOTICE, "event=agent_cleanup user=%s uid=%u "
-		"crontab=%s at_jobs=%d linger=%s home=%s", s->user,
-		(unsigned)s->uid, cron, at, linger, home);
+		"crontab=%s at_jobs=%d linger=%s home=%s tmp=%d "
+		"tmp_left=%d shm=%d msg=%d sem=%d ipc_left=%d", s->user,
+		(unsigned)s->uid, cron, at, linger, home, tmp, tmp_left,
+		shm.removed, msg.removed, sem.removed,
+		shm.left + msg.left + sem.left);
 }

@@ -1,14 +1,15 @@
 #!/bin/bash
 # Real processes, a real agentgated, real cgroups.  Runs as root inside
-# fresh mount and pid namespaces (with their own /proc), so the daemon's
-# uid sweep and /proc scans see only what this test started, and every
-# process left over dies with the namespace.  Skips (77) when not root.
+# fresh mount, pid and IPC namespaces (with their own /proc and private
+# /tmp, /var/tmp and /dev/shm), so the daemon's uid sweep, /proc scans
+# and cleanup see only what this test started, and every process left
+# over dies with the namespace.  Skips (77) when not root.
 set -u
 
 [ "$(id -u)" = 0 ] || exit 77
 command -v unshare >/dev/null || exit 77
 if [ -z "${AG_IN_NS:-}" ]; then
-	AG_IN_NS=1 exec unshare -m -p --fork --mount-proc "$0" "$@"
+	AG_IN_NS=1 exec unshare -m -p -i --fork --mount-proc "$0" "$@"
 fi
 
 B=${abs_top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -18,8 +19,24 @@ CTL=$B/helper/agentgatectl
 CG=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 [ -n "$CG" ] && [ -w "$CG" ] || exit 77
 
+# The daemon empties the agents' files out of the shared temporary
+# directories: they must be private ones.  A build tree below one of
+# them is bound back in, from a descriptor opened before the mounts.
+mount --make-rprivate / || exit 99
+exec 8<"$B" || exit 99
+for dir in /tmp /var/tmp /dev/shm; do
+	mount -t tmpfs -o mode=1777 tmpfs "$dir" || exit 99
+done
+case "$B" in
+/tmp/* | /var/tmp/* | /dev/shm/*)
+	mkdir -p "$B" && mount --no-canonicalize --bind /proc/self/fd/8 "$B" ||
+		exit 99 ;;
+esac
+exec 8<&-
+[ -x "$FAKE" ] || exit 99
+
 T=$(mktemp -d /tmp/agentgate-procs.XXXXXX)
-mount --make-rprivate / && mount -t tmpfs tmpfs "$T" || exit 99
+mount -t tmpfs tmpfs "$T" || exit 99
 mkdir -p "$T/home" /var/spool/cron && mount -t tmpfs tmpfs /var/spool/cron
 mkdir -p /var/spool/cron/crontabs /var/spool/cron/atjobs
 UID0=2147400000		# test range: nothing on a host uses these
@@ -169,6 +186,24 @@ chown -R $((UID0 + 5)) "$T/home/agt-clean"
 echo "* * * * * true" >/var/spool/cron/crontabs/agt-clean
 touch /var/spool/cron/atjobs/a0001 && chown $((UID0 + 5)) /var/spool/cron/atjobs/a0001
 touch /var/spool/cron/atjobs/a0002
+# Outside the home: files, a FIFO, a tree, a symlink, in all three
+# shared directories; a directory holding root's file; a mount point;
+# and SysV IPC objects.  Only what the agent owns on the same file
+# system may go.
+U5=$((UID0 + 5))
+as5() { setpriv --reuid=$U5 --regid=$U5 --clear-groups "$@"; }
+echo keep >/tmp/root-file
+touch /tmp/other && chown $((UID0 + 6)) /tmp/other
+as5 touch /tmp/a5-file /var/tmp/a5-file /dev/shm/a5-shm
+as5 mkfifo /tmp/a5-fifo
+as5 mkdir -p /tmp/a5-dir/sub && as5 touch /tmp/a5-dir/sub/f
+as5 ln -s /tmp/root-file /tmp/a5-link
+as5 mkdir -m 777 /tmp/a5-shared && touch /tmp/a5-shared/root-inside
+mkdir /tmp/a5-mnt && mount -t tmpfs tmpfs /tmp/a5-mnt &&
+	touch /tmp/a5-mnt/f && chown -R $U5 /tmp/a5-mnt
+as5 ipcmk -M 4096 >/dev/null && as5 ipcmk -Q >/dev/null &&
+	as5 ipcmk -S 1 >/dev/null && ipcmk -M 4096 >/dev/null ||
+	fail "cleanup: IPC setup"
 wait_until $(( (NOW + 2) * 1000000000 ))
 [ -e "$T/home/agt-clean" ] && fail "cleanup: home left"
 [ -e /var/spool/cron/crontabs/agt-clean ] && fail "cleanup: crontab left"
@@ -176,6 +211,19 @@ wait_until $(( (NOW + 2) * 1000000000 ))
 [ -e /var/spool/cron/atjobs/a0002 ] || fail "cleanup: root's at job removed"
 [ "$(cat "$T/outside/file" 2>/dev/null)" = keep ] ||
 	fail "cleanup: followed a symlink out of the home"
+for f in /tmp/a5-file /var/tmp/a5-file /dev/shm/a5-shm /tmp/a5-fifo \
+	/tmp/a5-dir /tmp/a5-link; do
+	[ -e "$f" ] || [ -L "$f" ] && fail "cleanup: $f left"
+done
+[ "$(cat /tmp/root-file 2>/dev/null)" = keep ] &&
+	[ -e /tmp/other ] && [ -e /tmp/a5-shared/root-inside ] &&
+	[ -e /tmp/a5-mnt/f ] || fail "cleanup: removed what is not the agent's"
+ipcs_n() { ipcs "$1" | grep -c '^0x'; }
+[ "$(ipcs_n -m)/$(ipcs_n -q)/$(ipcs_n -s)" = 1/0/0 ] ||
+	fail "cleanup: IPC objects: $(ipcs -a)"
+grep -q "event=agent_cleanup user=agt-clean .* tmp=8 tmp_left=1 shm=1 \
+msg=1 sem=1 ipc_left=0" "$T/daemon.log" || fail "cleanup: counts not logged"
+umount /tmp/a5-mnt
 ok "cleanup: done"
 [ -d "$CG/agentgate/$GOLD" ] && fail "stale: old empty group left"
 if [ -d "$CG/agentgate/$GYOUNG" ]; then ok "stale: young group kept"
