@@ -141,17 +141,21 @@ sb_etc() {
 		>"$SB_DIR/nsswitch.conf"
 	mount --bind "$SB_DIR/nsswitch.conf" /etc/nsswitch.conf
 
-	# Where this build's modules look for their config.
-	local conf=$ag_sysconfdir/agentgate
-	if [ ! -d "$conf" ]; then
-		local anc=$conf
+	# Where this build's modules look for their config: /etc (an
+	# overlay now), or under the private /tmp (make distcheck's
+	# prefix), or else on an overlay of its nearest existing parent.
+	local conf=$ag_sysconfdir/agentgate anc
+	case $conf in
+	/etc/*|/tmp/*|/var/tmp/*) ;;
+	*)
+		anc=$conf
 		while [ ! -d "$anc" ]; do anc=$(dirname "$anc"); done
-		[ "$anc" = /etc ] || {
-			mkdir -p "$SB_DIR/conf-up" "$SB_DIR/conf-work"
-			mount -t overlay overlay -o "lowerdir=$anc,upperdir=$SB_DIR/conf-up,workdir=$SB_DIR/conf-work" "$anc"
-		}
-		mkdir -p "$conf"
-	fi
+		[ "$anc" != / ] || fail "cannot place $conf in the sandbox"
+		mkdir -p "$SB_DIR/conf-up" "$SB_DIR/conf-work"
+		mount -t overlay overlay -o "lowerdir=$anc,upperdir=$SB_DIR/conf-up,workdir=$SB_DIR/conf-work" "$anc"
+		;;
+	esac
+	mkdir -p "$conf"
 	SB_CONF=$conf/agentgate.conf
 }
 
