@@ -13,7 +13,7 @@ int ctl_revoke(int argc, char **argv);
 int ctl_check_config(int argc, char **argv);
 
 /* "agentgatectl: CMD: WHAT" on stderr; returns 2, the usage code. */
-int ctl_usage_error(const char *cmd, const char *fmt, ...)
+int ctl_bad(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The getopt error for argv[optind - 1] (C is ':' or '?'). */

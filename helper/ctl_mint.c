@@ -25,6 +25,8 @@
 #include <openssl/pem.h>
 
 #include "ctl.h"
+
+#define CMD "mint"
 #include "keys.h"
 #include "token.h"
 #include "util.h"
@@ -68,7 +70,7 @@ static int add_aud(struct mint_opts *o, const char *aud)
 	json_t *a = json_string(aud);
 
 	if (!a)
-		return ctl_usage_error("mint", "--aud: not valid UTF-8");
+		return ctl_bad(CMD, "--aud: not valid UTF-8");
 	if (!o->aud) {
 		o->aud = a;
 		return 0;
@@ -92,15 +94,15 @@ static int add_claim(struct mint_opts *o, const char *arg)
 	int r;
 
 	if (!eq)
-		return ctl_usage_error("mint", "--claim \"%s\": expected KEY=JSON",
+		return ctl_bad(CMD, "--claim \"%s\": expected KEY=JSON",
 			ctl_shown(arg));
 	if (eq == arg)
-		return ctl_usage_error("mint", "--claim \"%s\": empty claim name",
+		return ctl_bad(CMD, "--claim \"%s\": empty claim name",
 			ctl_shown(arg));
 	v = json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
 		&jerr);
 	if (!v)
-		return ctl_usage_error("mint", "--claim \"%s\": the value is not valid "
+		return ctl_bad(CMD, "--claim \"%s\": the value is not valid "
 			"JSON: %s", ctl_shown(arg), ctl_shown(jerr.text));
 
 	key = strndup(arg, (size_t)(eq - arg));
@@ -111,7 +113,7 @@ static int add_claim(struct mint_opts *o, const char *arg)
 	r = json_object_set_new(o->extra, key, v);
 	free(key);
 	if (r < 0)	/* the one input jansson refuses: bad UTF-8 */
-		return ctl_usage_error("mint", "--claim: the claim name is not valid "
+		return ctl_bad(CMD, "--claim: the claim name is not valid "
 			"UTF-8");
 	return 0;
 }
@@ -123,13 +125,13 @@ static int parse_ttl(const char *arg, long *ttl)
 
 	r = ag_parse_int(arg, LLONG_MIN, LLONG_MAX, &v);
 	if (r == -EINVAL)
-		return ctl_usage_error("mint", "--ttl \"%s\": not a whole number of "
+		return ctl_bad(CMD, "--ttl \"%s\": not a whole number of "
 			"seconds", ctl_shown(arg));
 	if (r < 0 ? arg[0] == '-' : v < 1)
-		return ctl_usage_error("mint", "--ttl %s: must be at least 1 second",
+		return ctl_bad(CMD, "--ttl %s: must be at least 1 second",
 			arg);
 	if (r < 0 || v > MINT_TTL_MAX)
-		return ctl_usage_error("mint", "--ttl %s: over the limit of %ld seconds "
+		return ctl_bad(CMD, "--ttl %s: over the limit of %ld seconds "
 			"(31 days)", arg, MINT_TTL_MAX);
 	*ttl = (long)v;
 	return 0;
@@ -138,7 +140,7 @@ static int parse_ttl(const char *arg, long *ttl)
 static int parse_alg(const char *arg, const char **alg)
 {
 	if (!ag_alg_from_name(arg))
-		return ctl_usage_error("mint", "--alg \"%s\": unknown algorithm (RS256, "
+		return ctl_bad(CMD, "--alg \"%s\": unknown algorithm (RS256, "
 			"RS384, RS512, ES256, ES384, ES512 or EdDSA)",
 			ctl_shown(arg));
 	*alg = arg;
@@ -172,7 +174,7 @@ static int mint_opt(struct mint_opts *o, int c, const char *arg)
 	const char **slot = string_slot(o, c);
 
 	if (slot && *slot)
-		return ctl_usage_error("mint", "--%s given twice", option_name(c));
+		return ctl_bad(CMD, "--%s given twice", option_name(c));
 	if (slot) {
 		*slot = arg;
 		return 0;
@@ -182,11 +184,11 @@ static int mint_opt(struct mint_opts *o, int c, const char *arg)
 	case 'C': return add_claim(o, arg);
 	case 'A':
 		if (o->alg)
-			return ctl_usage_error("mint", "--alg given twice");
+			return ctl_bad(CMD, "--alg given twice");
 		return parse_alg(arg, &o->alg);
 	case 't':
 		if (o->ttl)
-			return ctl_usage_error("mint", "--ttl given twice");
+			return ctl_bad(CMD, "--ttl given twice");
 		return parse_ttl(arg, &o->ttl);
 	}
 	return -EINVAL;
@@ -199,7 +201,7 @@ static int check_required(const struct mint_opts *o)
 		NULL;
 
 	if (missing)
-		return ctl_usage_error("mint", "%s is required", missing);
+		return ctl_bad(CMD, "%s is required", missing);
 	return 0;
 }
 
@@ -214,7 +216,7 @@ static int parse_opts(int argc, char **argv, struct mint_opts *o)
 		if (c == 'h')
 			return -1;
 		if (c == ':' || c == '?')
-			return ctl_option_error("mint", c, argv);
+			return ctl_option_error(CMD, c, argv);
 		r = mint_opt(o, c, optarg);
 		if (r < 0)
 			fprintf(stderr, "agentgatectl: mint: %s\n",
@@ -224,7 +226,7 @@ static int parse_opts(int argc, char **argv, struct mint_opts *o)
 	}
 
 	if (optind != argc)
-		return ctl_usage_error("mint", "unexpected argument \"%s\"",
+		return ctl_bad(CMD, "unexpected argument \"%s\"",
 			ctl_shown(argv[optind]));
 	return check_required(o);
 }
@@ -298,11 +300,11 @@ static int pick_alg(EVP_PKEY *pkey, const struct mint_opts *o,
 	unsigned algs = ag_key_type_algs(type);
 
 	if (!algs)
-		return ctl_usage_error("mint", "--key %s: %s", ctl_shown(o->key),
+		return ctl_bad(CMD, "--key %s: %s", ctl_shown(o->key),
 			key_type_name(type));
 	*alg = o->alg ? ag_alg_from_name(o->alg) & algs : algs & -algs;
 	if (!*alg)
-		return ctl_usage_error("mint", "--alg %s does not fit --key %s: it is %s",
+		return ctl_bad(CMD, "--alg %s does not fit --key %s: it is %s",
 			o->alg, ctl_shown(o->key), key_type_name(type));
 	return 0;
 }
@@ -426,10 +428,10 @@ static int mint(struct mint_opts *o)
 
 	r = load_key(o->key, &pkey);
 	if (r == -ENOKEY)
-		return ctl_usage_error("mint", "--key %s: not a PEM private key (or an "
+		return ctl_bad(CMD, "--key %s: not a PEM private key (or an "
 			"encrypted one)", ctl_shown(o->key));
 	if (r < 0)
-		return ctl_usage_error("mint", "--key %s: %s", ctl_shown(o->key),
+		return ctl_bad(CMD, "--key %s: %s", ctl_shown(o->key),
 			strerror(-r));
 	r = pick_alg(pkey, o, &alg);
 	if (r == 0)

@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "ctl.h"
+
+#define CMD "revoke"
 #include "names.h"
 #include "revoke.h"
 
@@ -66,12 +68,12 @@ static const char *option_name(int c)
 static int check_combination(const struct revoke_opts *o)
 {
 	if (o->jti && o->user)
-		return ctl_usage_error("revoke", "--jti and --user exclude each other");
+		return ctl_bad(CMD, "--jti and --user exclude each other");
 	if (o->user && o->issuer)
-		return ctl_usage_error("revoke", "--user and --issuer exclude each other: "
+		return ctl_bad(CMD, "--user and --issuer exclude each other: "
 			"a user revocation covers every issuer");
 	if (!o->jti && !o->user && !o->issuer)
-		return ctl_usage_error("revoke", "one of --jti, --user or --issuer is "
+		return ctl_bad(CMD, "one of --jti, --user or --issuer is "
 			"required");
 	return 0;
 }
@@ -90,15 +92,15 @@ static int parse(int argc, char **argv, struct revoke_opts *o)
 			return 1;
 		slot = option_slot(o, c);
 		if (!slot)
-			return ctl_option_error("revoke", c, argv);
+			return ctl_option_error(CMD, c, argv);
 		if (*slot)
-			return ctl_usage_error("revoke", "--%s given twice",
+			return ctl_bad(CMD, "--%s given twice",
 				option_name(c));
 		*slot = optarg;
 	}
 
 	if (optind != argc)
-		return ctl_usage_error("revoke", "unexpected argument \"%s\"",
+		return ctl_bad(CMD, "unexpected argument \"%s\"",
 			ctl_shown(argv[optind]));
 	return check_combination(o);
 }
@@ -109,13 +111,13 @@ static int check_jti(const char *jti)
 	const unsigned char *p;
 
 	if (!jti[0])
-		return ctl_usage_error("revoke", "--jti is empty");
+		return ctl_bad(CMD, "--jti is empty");
 	if (strlen(jti) > AG_JTI_MAX)
-		return ctl_usage_error("revoke", "--jti is longer than %d bytes",
+		return ctl_bad(CMD, "--jti is longer than %d bytes",
 			AG_JTI_MAX);
 	for (p = (const unsigned char *)jti; *p; p++)
 		if (*p <= 0x20 || *p >= 0x7f)
-			return ctl_usage_error("revoke", "--jti may hold only printable "
+			return ctl_bad(CMD, "--jti may hold only printable "
 				"ASCII, no blanks or control characters");
 	return 0;
 }
@@ -123,11 +125,11 @@ static int check_jti(const char *jti)
 static int check_user(const struct ag_config *cfg, const char *user)
 {
 	if (!ag_name_valid(user))
-		return ctl_usage_error("revoke", "--user \"%s\": not a valid user name "
+		return ctl_bad(CMD, "--user \"%s\": not a valid user name "
 			"(1 to %d of a-z 0-9 _ -, starting with a-z or _)",
 			ctl_shown(user), AG_NAME_MAX);
 	if (!ag_config_issuer_for_name(cfg, user))
-		return ctl_usage_error("revoke", "--user \"%s\": not an agent: no issuer's "
+		return ctl_bad(CMD, "--user \"%s\": not an agent: no issuer's "
 			"prefix in %s covers it", user, cfg->path);
 	return 0;
 }
@@ -138,10 +140,10 @@ static int check_reason(const char *reason)
 
 	for (p = (const unsigned char *)reason; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return ctl_usage_error("revoke", "--reason contains a control "
+			return ctl_bad(CMD, "--reason contains a control "
 				"character");
 	if (strlen(reason) > REASON_MAX)
-		return ctl_usage_error("revoke", "--reason is longer than %d bytes",
+		return ctl_bad(CMD, "--reason is longer than %d bytes",
 			REASON_MAX);
 	return 0;
 }
@@ -155,7 +157,7 @@ static int validate(const struct ag_config *cfg,
 	if (o->user && check_user(cfg, o->user))
 		return 2;
 	if (o->issuer && !ag_config_issuer_by_name(cfg, o->issuer))
-		return ctl_usage_error("revoke", "--issuer \"%s\": no [issuer %s] in %s",
+		return ctl_bad(CMD, "--issuer \"%s\": no [issuer %s] in %s",
 			ctl_shown(o->issuer), ctl_shown(o->issuer), cfg->path);
 	if (o->reason && check_reason(o->reason))
 		return 2;

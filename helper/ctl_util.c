@@ -7,7 +7,7 @@
 
 #include "ctl.h"
 
-int ctl_usage_error(const char *cmd, const char *fmt, ...)
+int ctl_bad(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -33,6 +33,6 @@ int ctl_option_error(const char *cmd, int c, char **argv)
 	const char *arg = ctl_shown(argv[optind - 1]);
 
 	if (c == ':')
-		return ctl_usage_error(cmd, "%s needs a value", arg);
-	return ctl_usage_error(cmd, "unknown option %s", arg);
+		return ctl_bad(cmd, "%s needs a value", arg);
+	return ctl_bad(cmd, "unknown option %s", arg);
 }

@@ -23,6 +23,8 @@
 
 #include "approval.h"
 #include "ctl.h"
+
+#define CMD "verify"
 #include "token.h"
 #include "util.h"
 
@@ -61,12 +63,12 @@ static int parse_at(const char *arg, time_t *at)
 
 	r = ag_parse_int(arg, LLONG_MIN, LLONG_MAX, &v);
 	if (r == -EINVAL)
-		return ctl_usage_error("verify", "--at \"%s\": not a whole number of "
+		return ctl_bad(CMD, "--at \"%s\": not a whole number of "
 			"seconds since the epoch", ctl_shown(arg));
 	if (r < 0 ? arg[0] == '-' : v < 0)
-		return ctl_usage_error("verify", "--at %s: before the epoch", arg);
+		return ctl_bad(CMD, "--at %s: before the epoch", arg);
 	if (r < 0 || v > AT_MAX)
-		return ctl_usage_error("verify", "--at %s: after the year 9999", arg);
+		return ctl_bad(CMD, "--at %s: after the year 9999", arg);
 	*at = (time_t)v;
 	return 0;
 }
@@ -79,13 +81,13 @@ static int verify_opt(struct verify_opts *o, int c, const char *arg)
 		return 0;
 	case 'u':
 		if (!arg[0])
-			return ctl_usage_error("verify", "--user is empty");
+			return ctl_bad(CMD, "--user is empty");
 		o->user = arg;
 		return 0;
 	case 'a':
 		return parse_at(arg, &o->at);
 	}
-	return ctl_usage_error("verify", "unexpected option");
+	return ctl_bad(CMD, "unexpected option");
 }
 
 /* 0 to go on, -1 for --help, 2 after a usage error was printed. */
@@ -100,13 +102,13 @@ static int parse_opts(int argc, char **argv, struct verify_opts *o)
 		if (c == 'h')
 			return -1;
 		if (c == ':' || c == '?')
-			return ctl_option_error("verify", c, argv);
+			return ctl_option_error(CMD, c, argv);
 		if (verify_opt(o, c, optarg))
 			return 2;
 	}
 
 	if (argc - optind > 1)
-		return ctl_usage_error("verify", "more than one token given");
+		return ctl_bad(CMD, "more than one token given");
 	if (argc - optind == 1)
 		o->token = argv[optind];
 	return 0;
