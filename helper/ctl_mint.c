@@ -25,11 +25,11 @@
 #include <openssl/pem.h>
 
 #include "ctl.h"
-
-#define CMD "mint"
 #include "keys.h"
 #include "token.h"
 #include "util.h"
+
+#define CMD "mint"	/* for messages */
 
 #define MINT_TTL_MAX (31L * 24 * 3600)
 #define MINT_KEY_MAX (64 * 1024)
@@ -63,7 +63,6 @@ static int mint_usage(FILE *f, int code)
 		"[--claim KEY=JSON]...\n", f);
 	return code;
 }
-
 
 static int add_aud(struct mint_opts *o, const char *aud)
 {

@@ -12,10 +12,10 @@
 #include <time.h>
 
 #include "ctl.h"
-
-#define CMD "revoke"
 #include "names.h"
 #include "revoke.h"
+
+#define CMD "revoke"	/* for messages */
 
 #define REASON_MAX 200		/* bytes; lib/revoke.c refuses more */
 
@@ -41,7 +41,6 @@ static int usage(FILE *f, int code)
 		"A jti without --issuer is revoked for every issuer.\n", f);
 	return code;
 }
-
 
 static const char **option_slot(struct revoke_opts *o, int c)
 {

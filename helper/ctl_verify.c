@@ -23,10 +23,10 @@
 
 #include "approval.h"
 #include "ctl.h"
-
-#define CMD "verify"
 #include "token.h"
 #include "util.h"
+
+#define CMD "verify"	/* for messages */
 
 struct verify_opts {
 	const char *config;
@@ -54,7 +54,6 @@ static int verify_usage(FILE *f, int code)
 		"user.\n", f);
 	return code;
 }
-
 
 static int parse_at(const char *arg, time_t *at)
 {
