@@ -93,13 +93,33 @@ static void write_service(const char *name, const char *conf)
 	put(path, text);
 }
 
+/*
+ * An earlier module hands the token on: pam_wrapper's pam_set_items
+ * sets PAM_AUTHTOK from the environment variable of that name.
+ */
+#define SET_ITEMS "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so"
+
+static void write_first_pass(const char *name, const char *arg)
+{
+	char text[1024], path[128];
+
+	snprintf(path, sizeof(path), "pam.d/%s", name);
+	snprintf(text, sizeof(text),
+		"auth required " SET_ITEMS "\n"
+		"auth required " MODULE " %s config=%s/agentgate.conf\n"
+		"account required " MODULE " config=%s/agentgate.conf\n",
+		arg, dir, dir);
+	put(path, text);
+}
+
 /* nss_wrapper's view of the accounts: what the NSS module would say. */
 static void write_nss_files(void)
 {
 	static const char *const agents[] = {
 		"agent-ok", "agent-a", "agent-b", "agent-c", "agent-d",
 		"agent-e", "agent-f", "agent-g", "agent-h", "agent-i",
-		"agent-j", "agent-k", "agent-l", "agent-taken",
+		"agent-j", "agent-k", "agent-l", "agent-m", "agent-n",
+		"agent-taken",
 	};
 	char text[4096] = "root:x:0:0:root:/root:/bin/sh\n"
 		"alice:x:1000:1000:Alice:/home/alice:/bin/sh\n";
@@ -141,6 +161,8 @@ static void setup_files(void)
 	write_service("daemon", "daemon.conf");
 	write_service("broken", "broken.conf");
 	write_service("missing", "no-such.conf");
+	write_first_pass("first", "use_first_pass");
+	write_first_pass("try", "try_first_pass");
 	write_nss_files();
 }
 
@@ -566,6 +588,58 @@ START_TEST(account_after_expiry_is_expired)
 }
 END_TEST
 
+/* ---- the token from an earlier module ---- */
+
+static int auth_first_pass(const char *service, const char *user,
+	const char *authtok, const char *typed)
+{
+	pam_handle_t *pamh = start(service, user);
+	int r;
+
+	if (authtok)
+		setenv("PAM_AUTHTOK", authtok, 1);
+	else
+		unsetenv("PAM_AUTHTOK");
+	answer.kind = typed ? ANSWER : CONV_FAILS;
+	answer.text = typed;
+	r = pam_authenticate(pamh, 0);
+	pam_end(pamh, r);
+	unsetenv("PAM_AUTHTOK");
+	return r;
+}
+
+START_TEST(use_first_pass_takes_the_token_and_never_prompts)
+{
+	char *tok = good_token("agent-m");
+
+	if (access(SET_ITEMS, R_OK) != 0)
+		return;	/* no pam_wrapper test modules here */
+	ck_assert_int_eq(auth_first_pass("first", "agent-m", tok, NULL),
+		PAM_SUCCESS);
+	ck_assert_int_eq(auth_first_pass("first", "agent-m", NULL, tok),
+		PAM_AUTH_ERR);
+	free(tok);
+}
+END_TEST
+
+START_TEST(try_first_pass_prompts_when_nothing_was_handed_on)
+{
+	char *tok = good_token("agent-n"), *junk = strdup("not-a-token");
+
+	if (access(SET_ITEMS, R_OK) != 0)
+		return;
+	ck_assert_int_eq(auth_first_pass("try", "agent-n", NULL, tok),
+		PAM_SUCCESS);
+	free(tok);
+	tok = good_token("agent-n");
+	/* A handed-on password that is not a token is not retried. */
+	ck_assert_int_eq(auth_first_pass("try", "agent-n", junk, tok),
+		PAM_AUTH_ERR);
+	free(junk);
+	free(tok);
+}
+END_TEST
+
 /* ---- agentgated ---- */
 
 START_TEST(agent_is_refused_while_daemon_is_down)
@@ -653,6 +727,8 @@ static Suite *pam_suite(void)
 	tcase_add_test(tc, account_without_token_is_denied);
 	tcase_add_test(tc, account_after_expiry_is_expired);
 	tcase_add_test(tc, agent_is_refused_while_daemon_is_down);
+	tcase_add_test(tc, use_first_pass_takes_the_token_and_never_prompts);
+	tcase_add_test(tc, try_first_pass_prompts_when_nothing_was_handed_on);
 	tcase_add_test(tc, approval_crosses_to_a_new_handle_through_pending_record);
 	suite_add_tcase(s, tc);
 	return s;
