@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -193,6 +194,20 @@ static int mint_opt(struct mint_opts *o, int c, const char *arg)
 	return -EINVAL;
 }
 
+/* What the validator accepts as a jti: mint nothing it would refuse. */
+static bool jti_ok(const char *jti)
+{
+	size_t n = strlen(jti);
+
+	if (n == 0 || n > AG_JTI_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (jti[i] < 0x21 || jti[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
 static int check_required(const struct mint_opts *o)
 {
 	const char *missing = !o->key ? "--key" : !o->iss ? "--iss" :
@@ -201,6 +216,9 @@ static int check_required(const struct mint_opts *o)
 
 	if (missing)
 		return ctl_bad(CMD, "%s is required", missing);
+	if (o->jti && !jti_ok(o->jti))
+		return ctl_bad(CMD, "--jti \"%s\": 1 to %d printable "
+			"characters, no spaces", ctl_shown(o->jti), AG_JTI_MAX);
 	return 0;
 }
 

@@ -107,13 +107,18 @@ int ag_read_file(const char *path, size_t max, char **data, size_t *len,
 	size_t used = 0;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in the file's place must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		r = S_ISREG(sb.st_mode) ? -errno : -EINVAL;
+	if (fstat(fd, &sb) < 0) {
+		r = -errno;
 		close(fd);
 		return r;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -EINVAL;
 	}
 	if ((size_t)sb.st_size > max) {
 		close(fd);

@@ -252,6 +252,17 @@ int module_authenticate(struct module *m)
 		log_decision(m, "auth", false, "empty_token", NULL, NULL);
 		return PAM_AUTH_ERR;
 	}
+	/*
+	 * A name NSS does not answer for (its uid belongs to another name,
+	 * or the registry is unreadable) reaches us with sshd's junk in
+	 * place of the token: say why, rather than "malformed".
+	 */
+	if (!pam_modutil_getpwnam(m->pamh, m->user)) {
+		log_decision(m, "auth", false, "unknown_account", NULL,
+			"detail=\"the name does not resolve: uid taken by "
+			"another name, or registry unreadable\"");
+		return PAM_AUTH_ERR;
+	}
 
 	reason = check_daemon(m, detail, sizeof(detail));
 	if (reason == AG_OK)

@@ -31,7 +31,7 @@
 #define DATA_KEY "agentgate_approval"
 #define ENV_KEY "AGENTGATE_PENDING"
 #define ID_BYTES 16
-#define PENDING_MAX_AGE 600	/* auth to session open takes seconds */
+#define PENDING_MAX_AGE 120	/* sshd's LoginGraceTime, by default */
 
 static void free_data(pam_handle_t *pamh, void *data, int status)
 {
@@ -84,7 +84,8 @@ static void prune_pending(struct module *m, time_t now)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		/* Dot files, and another login's record being written. */
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp"))
 			continue;
 		if (pending_expiry(de->d_name, &expiry) == 0 &&
 		    expiry > (int64_t)now)

@@ -71,17 +71,36 @@ static int make_home(const struct ag_issuer *is, const char *user,
 	return r;
 }
 
-static uint32_t read_audit_sid(void)
+static int read_proc_u32(const char *path, uint32_t *out)
 {
 	unsigned long v;
-	FILE *f = fopen("/proc/self/sessionid", "re");
+	FILE *f = fopen(path, "re");
 	int n;
 
 	if (!f)
-		return UINT32_MAX;
+		return -errno;
 	n = fscanf(f, "%lu", &v);
 	fclose(f);
-	return n == 1 && v <= UINT32_MAX ? (uint32_t)v : UINT32_MAX;
+	if (n != 1 || v > UINT32_MAX)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * The audit session id is the agent's only if pam_loginuid made this
+ * login the agent's own.  su and sudo keep the caller's: recording
+ * that would let the daemon's audit fallback reach the human.
+ */
+static uint32_t read_audit_sid(uint32_t uid)
+{
+	uint32_t loginuid, sid;
+
+	if (read_proc_u32("/proc/self/loginuid", &loginuid) < 0 ||
+	    loginuid != uid ||
+	    read_proc_u32("/proc/self/sessionid", &sid) < 0)
+		return UINT32_MAX;
+	return sid;
 }
 
 static void grant_groups(struct module *m, const struct approval *a,
@@ -123,7 +142,7 @@ static int fill_session(struct module *m, const struct approval *a,
 	r = ag_proc_starttime(s->leader, &s->leader_start);
 	if (r < 0)
 		return r;
-	s->audit_sid = read_audit_sid();
+	s->audit_sid = read_audit_sid(a->uid);
 	grant_groups(m, a, s);
 
 	/* No cgroup v2 here: the audit id and the uid sweep remain. */

@@ -158,6 +158,8 @@ mint_err "huge ttl" "over the limit" $k --ttl 99999999999999999999
 mint_err "ttl twice" "--ttl given twice" $k --ttl 5 --ttl 6
 mint_err "missing --ttl" "--ttl is required" $k
 mint_err "missing --key" "--key is required" --ttl 5
+mint_err "empty jti" '--jti "": 1 to 128 printable' $k --ttl 5 --jti ""
+mint_err "jti with a space" "no spaces" $k --ttl 5 --jti "a b"
 usage_err "missing --sub" "--sub is required" mint $k --iss i --aud a \
 	--ttl 5
 usage_err "missing --aud" "--aud is required" mint $k --iss i \
