@@ -128,8 +128,9 @@ static int check_user(const struct ag_config *cfg, const char *user)
 			"(1 to %d of a-z 0-9 _ -, starting with a-z or _)",
 			ctl_shown(user), AG_NAME_MAX);
 	if (!ag_config_issuer_for_name(cfg, user))
-		return ctl_bad(CMD, "--user \"%s\": not an agent: no issuer's "
-			"prefix in %s covers it", user, cfg->path);
+		return ctl_bad(CMD, "--user \"%s\": not an agent: in %s "
+			"an agent name is an issuer's prefix followed by at "
+			"least one character", user, cfg->path);
 	return 0;
 }
 
