@@ -184,10 +184,23 @@ static bool audit_valid(uint32_t sid)
 	return sid != UINT32_MAX && sid != 0;
 }
 
-static bool needs_scan(const struct agd_session *t)
+/*
+ * An audit session id is inherited: "su agent" from a human's login
+ * carries the human's id, and so do that login's sshd and shell.  A
+ * session with a group of its own is therefore found by its group
+ * alone; without one, the id only selects processes of the agent's
+ * uid (sid_owned) besides the leader, which signal_direct handles.
+ */
+static bool by_audit_sid(struct agd *d, const struct agd_session *t)
+{
+	return audit_valid(t->s.audit_sid) && t->s.uid != 0 &&
+		!group_usable(d, t->s.cgroup);
+}
+
+static bool needs_scan(struct agd *d, const struct agd_session *t)
 {
 	return t->state != AGD_LIVE &&
-		(t->sweep_uid || audit_valid(t->s.audit_sid));
+		(t->sweep_uid || by_audit_sid(d, t));
 }
 
 struct proc_info {
@@ -285,13 +298,13 @@ static int scan_set_build(struct agd *d, struct scan_set *set)
 
 		t->remaining = 0;
 		t->last_hit = 0;
-		if (!needs_scan(t))
+		if (!needs_scan(d, t))
 			continue;
 		/* start_kill only sweeps range uids; 0 never, whatever. */
 		if (t->sweep_uid && t->s.uid != 0)
 			set->uids[set->n_uids++] = (struct scan_key){
 				t->s.uid, (uint32_t)i };
-		if (audit_valid(t->s.audit_sid))
+		if (by_audit_sid(d, t))
 			set->sids[set->n_sids++] = (struct scan_key){
 				t->s.audit_sid, (uint32_t)i };
 	}
@@ -322,16 +335,27 @@ static const struct scan_key *key_find(const struct scan_key *v,
 	return lo < n && v[lo].key == key ? &v[lo] : NULL;
 }
 
-/* Each session is signalled once per process, whatever matched. */
+/* A process of the agent by its real or effective uid. */
+static bool sid_owned(const struct agd_session *t,
+	const struct proc_info *pi)
+{
+	return pi->uids[0] == t->s.uid || pi->uids[1] == t->s.uid;
+}
+
+/*
+ * Each session is signalled once per process, whatever matched.  PI
+ * is given for an audit id match, which must also be the agent's.
+ */
 static void hit(struct agd *d, const struct scan_key *k,
-	const struct scan_key *end, uint32_t key, pid_t pid, int fd)
+	const struct scan_key *end, uint32_t key, pid_t pid, int fd,
+	const struct proc_info *pi)
 {
 	struct agd_session *t;
 	int sig;
 
 	for (; k && k < end && k->key == key; k++) {
 		t = &d->v[k->idx];
-		if (t->last_hit == pid)
+		if (t->last_hit == pid || (pi && !sid_owned(t, pi)))
 			continue;
 		t->last_hit = pid;
 		sig = t->state == AGD_KILL ? SIGKILL : SIGTERM;
@@ -388,10 +412,10 @@ static void scan_one(struct agd *d, const struct scan_set *set,
 
 	for (i = 0; i < 4; i++)
 		hit(d, key_find(set->uids, set->n_uids, pi.uids[i]), uend,
-			pi.uids[i], pid, fd);
+			pi.uids[i], pid, fd, NULL);
 	if (pi.have_sid && audit_valid(pi.sid))
 		hit(d, key_find(set->sids, set->n_sids, pi.sid),
-			set->sids + set->n_sids, pi.sid, pid, fd);
+			set->sids + set->n_sids, pi.sid, pid, fd, &pi);
 	close(fd);
 }
 
@@ -408,7 +432,7 @@ static void scan_proc(struct agd *d)
 	if (scan_set_build(d, &set) < 0) {
 		/* Keep them all busy: the next tick tries again. */
 		for (size_t i = 0; i < d->n; i++)
-			d->v[i].remaining = needs_scan(&d->v[i]);
+			d->v[i].remaining = needs_scan(d, &d->v[i]);
 		return;
 	}
 	dir = opendir("/proc");
@@ -442,7 +466,7 @@ void agd_kill_step(struct agd *d, int64_t mono)
 		}
 		if (t->state == AGD_KILL)
 			signal_direct(d, t, SIGKILL);
-		scan = scan || needs_scan(t);
+		scan = scan || needs_scan(d, t);
 	}
 	if (scan)
 		scan_proc(d);
@@ -463,7 +487,7 @@ bool agd_session_empty(struct agd *d, struct agd_session *t)
 		return false;
 	if (t->leader_fd >= 0 && !pidfd_exited(t->leader_fd))
 		return false;
-	return !(needs_scan(t) && t->remaining > 0);
+	return !(needs_scan(d, t) && t->remaining > 0);
 }
 
 void agd_release_session(struct agd_session *t)

@@ -1,12 +1,13 @@
 /*
  * Stand-in for sshd plus the PAM module, for the real-process tests:
  *
- *   helper_fake_session spawn CONFIG ID USER UID ISSUER JTI EXPIRES
+ *   helper_fake_session spawn CONFIG ID USER UID ISSUER JTI EXPIRES [SID]
  *	A leader placed with ag_cgroup_place and recorded with
  *	ag_session_write, exactly as the PAM module does, which then
  *	starts, as UID, a double-forked setsid "sleep" and a "sleep" that
  *	ignores SIGTERM, and itself becomes a root "sleep".  Prints the
- *	leader's pid.
+ *	leader's pid.  SID, when given, is recorded as the audit
+ *	session id.
  *
  *   helper_fake_session record CONFIG ID USER UID ISSUER JTI EXPIRES PID
  *	A record naming PID as leader with a start time that is not
@@ -272,7 +273,9 @@ int main(int argc, char **argv)
 	}
 	fill(&s, argv);
 	r = 2;
-	if (strcmp(argv[1], "spawn") == 0) {
+	if (strcmp(argv[1], "spawn") == 0 && argc <= 10) {
+		if (argc == 10)
+			s.audit_sid = (uint32_t)strtoul(argv[9], NULL, 10);
 		r = spawn(cfg, &s);
 	} else if (strcmp(argv[1], "record") == 0 && argc == 10) {
 		s.leader = (pid_t)atoi(argv[9]);

@@ -272,6 +272,40 @@ else ok "logout: last session's strays gone within 1 s"; fi
 [ -d "$CG/agentgate/$ID7B" ] && fail "logout: last session's group left"
 wait "$STRAY" 2>/dev/null
 
+# 10. "su agt-su" from a human's login: the record carries the human's
+# audit session id, which the login's root sshd and the human's shell
+# share.  The session has a group, which alone decides: the human's
+# processes survive.  HUID is outside the issuer's range.
+HUID=$((UID0 + 20000))
+su_from_human() {
+	echo "$HUID" >/proc/self/loginuid || return 1
+	sleep 1000 </dev/null >/dev/null 2>&1 &
+	echo $! >"$T/human-root"
+	setpriv --reuid=$HUID --regid=$HUID --clear-groups sleep 1000 \
+		</dev/null >/dev/null 2>&1 &
+	echo $! >"$T/human-user"
+	cat /proc/self/sessionid >"$T/human-sid"
+	"$FAKE" spawn "$CONF" "$1" agt-su $((UID0 + 10)) test jti-su "$2" \
+		"$(cat "$T/human-sid")"
+}
+NOW=$(date +%s)
+ID10=$(newid)
+IDS="$IDS $ID10"
+L10=$(su_from_human "$ID10" $((NOW + 1)))
+HROOT=$(cat "$T/human-root" 2>/dev/null)
+HUSER=$(cat "$T/human-user" 2>/dev/null)
+[ -n "$L10" ] && [ "$(cat "$T/human-sid" 2>/dev/null)" != 4294967295 ] &&
+	grep -q "^audit_sid=$(cat "$T/human-sid")$" "$T/run/sessions/$ID10" ||
+	fail "su: setup"
+wait_until $(( (NOW + 2) * 1000000000 ))
+if alive "$L10" || [ "$(uid_procs $((UID0 + 10)))" != 0 ]
+then fail "su: agent session left"
+else ok "su: agent session ended"; fi
+if alive "$HROOT" && alive "$HUSER"
+then ok "su: the human's processes with the same audit id untouched"
+else fail "su: the human's processes were killed"; fi
+kill "$HROOT" "$HUSER" 2>/dev/null
+
 # 9. Placement survives its group being removed between mkdir and
 # the pid's move (what a stale-group sweep could do): it makes the
 # group again.  A racing process removes each new group once.
