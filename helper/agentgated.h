@@ -23,6 +23,7 @@ struct agd_session {
 	int64_t event_ms;	/* deadline or revocation seen, realtime */
 	int64_t kill_at;	/* SIGKILL due, monotonic ms */
 	bool sweep_uid;		/* the agent's last session */
+	bool orphan;		/* no record: left while nobody watched */
 	bool recorded;		/* first signal round done */
 	bool group_killed;	/* cgroup.kill written to s.cgroup */
 	bool scope_killed;	/* and to scope */
@@ -64,6 +65,8 @@ void agd_kill_step(struct agd *d, int64_t mono);
 bool agd_session_empty(struct agd *d, struct agd_session *t);
 void agd_release_session(struct agd_session *t);
 bool agd_session_alive(struct agd *d, const struct ag_session *s);
+int agd_group_agent_uid(struct agd *d, const char *path, uint32_t *uid);
+size_t agd_stray_uids(struct agd *d, uint32_t *v, size_t max);
 
 /* agentgated_sessions.c */
 int agd_record_seen(struct agd *d, const struct ag_session *s);
@@ -72,6 +75,8 @@ void agd_reload_revocations(struct agd *d);
 void agd_evaluate(struct agd *d);
 bool agd_progress(struct agd *d);
 void agd_reconcile(struct agd *d);
+bool agd_uid_in_range(struct agd *d, uint32_t uid);
+void agd_end_orphan_group(struct agd *d, const char *path);
 
 /* agentgated_groups.c */
 #define AGD_GROUP_MIN_AGE_S 5	/* a younger group may be mid-login */

@@ -140,7 +140,9 @@ void agd_retire_group(struct agd *d, const char *path)
 /*
  * NAME, an entry of MOUNT/agentgate (open as DFD), belongs to no
  * session in the table: removed, or watched until empty, unless a
- * login may be in the middle of claiming it.
+ * login may be in the middle of claiming it.  One still populated is
+ * a session whose end nobody saw (its record went while the daemon
+ * was down, or the daemon died mid-kill): it is ended now.
  */
 void agd_retire_stale(struct agd *d, int dfd, const char *name)
 {
@@ -151,7 +153,10 @@ void agd_retire_stale(struct agd *d, int dfd, const char *name)
 		return;
 	if (claimed(d, rel) || young(dfd, name))
 		return;
-	agd_retire_group(d, rel);
+	if (ag_cgroup_populated(d->cgmount, rel) == 1)
+		agd_end_orphan_group(d, rel);
+	else
+		agd_retire_group(d, rel);
 }
 
 /* True when WD is a group watch (the event is then handled). */

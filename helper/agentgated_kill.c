@@ -507,3 +507,73 @@ bool agd_session_alive(struct agd *d, const struct ag_session *s)
 	return ag_proc_starttime(s->leader, &start) == 0 &&
 		start == s->leader_start;
 }
+
+/*
+ * An agent's uid among PATH's members (real or effective), so that
+ * only a group that holds an agent's processes is ended as an orphan.
+ */
+int agd_group_agent_uid(struct agd *d, const char *path, uint32_t *uid)
+{
+	struct proc_info pi;
+	pid_t pids[4096];
+	size_t n = 0, i;
+	int r, j;
+
+	r = ag_cgroup_pids(d->cgmount, path, pids, 4096, &n);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (read_status(pids[i], &pi) < 0)
+			continue;
+		for (j = 0; j < 2; j++)
+			if (agd_uid_in_range(d, pi.uids[j])) {
+				*uid = pi.uids[j];
+				return 0;
+			}
+	}
+	return -ESRCH;
+}
+
+static bool uid_known(struct agd *d, const uint32_t *v, size_t n,
+	uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == uid)
+			return true;
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].s.uid == uid)
+			return true;
+	return false;
+}
+
+/*
+ * Agent uids (real or effective) running processes that no session
+ * in the table accounts for; up to MAX of them into V.
+ */
+size_t agd_stray_uids(struct agd *d, uint32_t *v, size_t max)
+{
+	struct proc_info pi;
+	struct dirent *de;
+	size_t n = 0;
+	long pid;
+	char *end;
+	DIR *dir;
+	int j;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return 0;
+	while (n < max && (de = readdir(dir))) {
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 1 || read_status((pid_t)pid, &pi) < 0)
+			continue;
+		for (j = 0; j < 2 && n < max; j++)
+			if (agd_uid_in_range(d, pi.uids[j]) &&
+					!uid_known(d, v, n, pi.uids[j]))
+				v[n++] = pi.uids[j];
+	}
+	closedir(dir);
+	return n;
+}

@@ -52,7 +52,8 @@ static void drop(struct agd *d, struct agd_session *t)
 	*t = d->v[--d->n];
 }
 
-static int add(struct agd *d, const struct ag_session *s)
+static struct agd_session *append(struct agd *d,
+	const struct ag_session *s)
 {
 	struct agd_session *v;
 	size_t cap;
@@ -61,7 +62,7 @@ static int add(struct agd *d, const struct ag_session *s)
 		cap = d->cap ? d->cap * 2 : 64;
 		v = realloc(d->v, cap * sizeof(*v));
 		if (!v)
-			return -ENOMEM;
+			return NULL;
 		d->v = v;
 		d->cap = cap;
 	}
@@ -70,6 +71,13 @@ static int add(struct agd *d, const struct ag_session *s)
 	v->s = *s;
 	v->present = true;
 	v->leader_fd = -1;
+	return v;
+}
+
+static int add(struct agd *d, const struct ag_session *s)
+{
+	if (!append(d, s))
+		return -ENOMEM;
 	ag_log(LOG_INFO, "event=session_seen session=%s user=%s uid=%u "
 		"issuer=%s jti=%s expires=%lld leader=%d cgroup=%s",
 		s->id, s->user, (unsigned)s->uid, s->issuer, s->jti,
@@ -101,6 +109,20 @@ static bool last_of_uid(struct agd *d, const struct agd_session *t)
 	return true;
 }
 
+/* Never 0, whatever a configuration says. */
+bool agd_uid_in_range(struct agd *d, uint32_t uid)
+{
+	size_t i;
+
+	if (uid == 0)
+		return false;
+	for (i = 0; i < d->cfg->n_issuers; i++)
+		if (uid >= d->cfg->issuers[i].uid_min &&
+				uid <= d->cfg->issuers[i].uid_max)
+			return true;
+	return false;
+}
+
 /* The uid sweep only ever targets a uid inside an agent range. */
 static bool uid_sweepable(struct agd *d, const struct ag_session *s)
 {
@@ -125,6 +147,68 @@ static void start_kill(struct agd *d, struct agd_session *t,
 		"expires=%lld last_session=%s", reason, t->s.id, t->s.user,
 		t->s.issuer, t->s.jti, (long long)t->s.expires,
 		t->sweep_uid ? "yes" : "no");
+}
+
+/*
+ * What a session left that no record lists any more: its group (PATH)
+ * or, without one, every process of UID.  Ended like a session, but
+ * without a record to remove or a name to clean up after.
+ */
+static void start_orphan(struct agd *d, const char *path, uint32_t uid)
+{
+	struct agd_session *t;
+	struct ag_session s;
+
+	memset(&s, 0, sizeof(s));
+	if (path)
+		snprintf(s.id, sizeof(s.id), "%s",
+			path + strlen(AG_CGROUP_PARENT) + 1);
+	else
+		snprintf(s.id, sizeof(s.id), "orphan-uid-%u", (unsigned)uid);
+	snprintf(s.cgroup, sizeof(s.cgroup), "%s", path ? path : "");
+	strcpy(s.user, "-");
+	strcpy(s.issuer, "-");
+	strcpy(s.jti, "-");
+	s.uid = uid;
+	s.audit_sid = UINT32_MAX;
+	t = append(d, &s);
+	if (!t)
+		return;
+
+	t->orphan = true;
+	t->sweep_uid = !path;
+	t->state = d->cfg->kill_grace_ms > 0 ? AGD_TERM : AGD_KILL;
+	t->reason = "orphan";
+	t->event_ms = agd_now_ms();
+	t->kill_at = agd_mono_ms() + d->cfg->kill_grace_ms;
+	ag_log(LOG_NOTICE, "event=orphan_found cgroup=%s uid=%u",
+		path ? path : "-", (unsigned)uid);
+}
+
+/* A populated group of ours that no record claims and no login is
+ * still making: only one holding an agent's processes is ended. */
+void agd_end_orphan_group(struct agd *d, const char *path)
+{
+	size_t plen = strlen(AG_CGROUP_PARENT) + 1;
+	uint32_t uid;
+
+	if (strlen(path) != plen + AG_SESSION_ID_LEN ||
+			agd_group_agent_uid(d, path, &uid) < 0) {
+		agd_retire_group(d, path);
+		return;
+	}
+	start_orphan(d, path, uid);
+}
+
+/* At start: agents' processes that belong to no session we know. */
+static void sweep_stray_uids(struct agd *d)
+{
+	uint32_t v[256];
+	size_t n, i;
+
+	n = agd_stray_uids(d, v, 256);
+	for (i = 0; i < n; i++)
+		start_orphan(d, NULL, v[i]);
 }
 
 /*
@@ -263,14 +347,26 @@ static void finish(struct agd *d, struct agd_session *t,
 
 	format_pids(t, pids, comms, sizeof(pids) < sizeof(comms) ?
 		sizeof(pids) : sizeof(comms));
-	ag_log(LOG_NOTICE, "event=killed session=%s user=%s issuer=%s "
-		"jti=%s reason=%s signal=%s n_pids=%zu pids=%s comms=%s "
-		"latency_ms=%lld", s.id, s.user, s.issuer, s.jti, t->reason,
-		t->state == AGD_KILL ? "SIGKILL" : "SIGTERM", t->n_total,
-		pids, comms, (long long)(now - t->event_ms));
+	if (t->orphan)
+		ag_log(LOG_NOTICE, "event=orphan_killed cgroup=%s uid=%u "
+			"signal=%s n_pids=%zu pids=%s comms=%s",
+			s.cgroup[0] ? s.cgroup : "-", (unsigned)s.uid,
+			t->state == AGD_KILL ? "SIGKILL" : "SIGTERM",
+			t->n_total, pids, comms);
+	else
+		ag_log(LOG_NOTICE, "event=killed session=%s user=%s "
+			"issuer=%s jti=%s reason=%s signal=%s n_pids=%zu "
+			"pids=%s comms=%s latency_ms=%lld", s.id, s.user,
+			s.issuer, s.jti, t->reason,
+			t->state == AGD_KILL ? "SIGKILL" : "SIGTERM",
+			t->n_total, pids, comms,
+			(long long)(now - t->event_ms));
 
-	ag_session_remove(d->cfg, s.id);
+	if (!t->orphan)
+		ag_session_remove(d->cfg, s.id);
 	agd_retire_group(d, s.cgroup);
+	/* An orphan has no name: its files wait for its next logout. */
+	sweep = sweep && !t->orphan;
 	drop(d, t);
 	if (sweep && gone_push(gone, &s) < 0) {
 		agd_agent_cleanup(d, &s);
@@ -363,6 +459,8 @@ void agd_evaluate(struct agd *d)
  * At start: sessions whose leader and group are gone (a crash of sshd
  * or of the host) are closed as at logout, so that strays found by
  * audit session id still end; the rest are judged like any other.
+ * What sessions that ended while nobody watched left behind (a group
+ * with no record, an agent's process with no session) is ended too.
  */
 void agd_reconcile(struct agd *d)
 {
@@ -383,5 +481,6 @@ void agd_reconcile(struct agd *d)
 		i++;
 	}
 	remove_stale_groups(d);
+	sweep_stray_uids(d);
 	agd_evaluate(d);
 }

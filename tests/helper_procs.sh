@@ -106,6 +106,12 @@ GOLD=$(newid)
 IDS="$IDS $GOLD"
 mkdir "$CG/agentgate/$GOLD"
 
+# For test 11: a session whose group is old enough to be judged by
+# the time its record goes while the daemon is down.
+NOW=$(date +%s)
+spawn L11 agt-orphan 11 jti-orphan $((NOW + 600))
+ID11=$LAST_ID
+
 # 1. Expiry ends the leader, a setsid double fork and a SIGTERM-ignorer.
 start_daemon
 NOW=$(date +%s)
@@ -305,6 +311,30 @@ if alive "$HROOT" && alive "$HUSER"
 then ok "su: the human's processes with the same audit id untouched"
 else fail "su: the human's processes were killed"; fi
 kill "$HROOT" "$HUSER" 2>/dev/null
+
+# 11. sshd closes a session (removes its record) while the daemon is
+# down: at start its group, no longer claimed and older than a login
+# in progress, is ended, SIGTERM-ignorer included; so is an agent's
+# process outside any group that no session accounts for.
+setpriv --reuid=$((UID0 + 12)) --regid=$((UID0 + 12)) --clear-groups \
+	sleep 1000 &
+STRAY11=$!
+kill "$DPID"; wait "$DPID"; DPID=""
+rm "$T/run/sessions/$ID11"
+T0=$(date +%s%N)
+start_daemon
+wait_until $((T0 + 1200000000))
+if alive "$L11" || populated "$ID11" ||
+	[ "$(uid_procs $((UID0 + 11)))" != 0 ]
+then fail "orphan: group of a session closed while down still alive"
+else ok "orphan: group of a session closed while down ended at start"; fi
+if alive "$STRAY11"; then fail "orphan: stray agent process left"
+else ok "orphan: stray agent process ended at start"; fi
+grep -q "event=orphan_killed cgroup=/agentgate/$ID11 uid=$((UID0 + 11)) \
+.*n_pids=3 " "$T/daemon.log" || fail "orphan: no orphan_killed line"
+grep -q "event=orphan_killed cgroup=- uid=$((UID0 + 12)) .*pids=$STRAY11" \
+	"$T/daemon.log" || fail "orphan: no orphan_killed line for the uid"
+wait "$STRAY11" 2>/dev/null
 
 # 9. Placement survives its group being removed between mkdir and
 # the pid's move (what a stale-group sweep could do): it makes the
