@@ -300,6 +300,38 @@ static int sessions_dir(const char *runtime_dir, char *buf, size_t len)
 	return ag_path(buf, len, "%s/sessions", runtime_dir);
 }
 
+/*
+ * Records name a token's jti, the client's address and the leader's
+ * pid: for root's eyes only.  RUNTIME_DIR stays 0755 (others keep
+ * files there); the sessions directory is made 0700 even when an
+ * older agentgated or tmpfiles.d created it 0755.  Only a directory
+ * root owns is tightened: anything else is refused.
+ */
+static int sessions_dir_private(const char *runtime_dir, const char *dir)
+{
+	struct stat st;
+	int fd, r;
+
+	r = ag_mkdir_p(runtime_dir, 0755);
+	if (r < 0)
+		return r;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = 0;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (st.st_uid != 0)
+		r = -EPERM;
+	else if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 int ag_session_write(const struct ag_config *cfg,
 	const struct ag_session *s)
 {
@@ -313,16 +345,14 @@ int ag_session_write(const struct ag_config *cfg,
 		return n;
 
 	r = sessions_dir(cfg->runtime_dir, dir, sizeof(dir));
-	if (r < 0)
-		return r;
-	/* 0755: the NSS module reads records from unprivileged callers. */
-	r = ag_mkdir_p(dir, 0755);
+	if (r == 0)
+		r = sessions_dir_private(cfg->runtime_dir, dir);
 	if (r < 0)
 		return r;
 	r = ag_path(path, sizeof(path), "%s/%s", dir, s->id);
 	if (r < 0)
 		return r;
-	return ag_write_file_runtime(path, buf, (size_t)n, 0644);
+	return ag_write_file_runtime(path, buf, (size_t)n, 0600);
 }
 
 int ag_session_remove(const struct ag_config *cfg, const char *id)

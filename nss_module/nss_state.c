@@ -256,6 +256,11 @@ int nss_agent_by_uid(uint32_t uid, struct nss_agent *a)
 	return r;
 }
 
+/*
+ * The sessions directory is root's alone (0700): to anyone else it
+ * holds no sessions, which is the answer, not a failure.  Records a
+ * caller cannot read are skipped by ag_session_foreach() already.
+ */
 int nss_sessions_foreach(int (*fn)(const struct ag_session *s, void *arg),
 	void *arg)
 {
@@ -263,5 +268,6 @@ int nss_sessions_foreach(int (*fn)(const struct ag_session *s, void *arg),
 
 	if (r < 0)
 		return -ENOENT;
-	return ag_session_foreach(cfg->runtime_dir, fn, arg);
+	r = ag_session_foreach(cfg->runtime_dir, fn, arg);
+	return r == -EACCES ? 0 : r;
 }

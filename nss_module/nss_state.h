@@ -36,7 +36,10 @@ int nss_agent_by_name(const char *name, struct nss_agent *a);
 /* UID as a registered agent; -ENOENT when it is not one. */
 int nss_agent_by_uid(uint32_t uid, struct nss_agent *a);
 
-/* Calls FN for every live session record; -ENOENT: agentgate is off. */
+/*
+ * Calls FN for every live session record the caller may read (none
+ * unless it is root); -ENOENT: agentgate is off.
+ */
 int nss_sessions_foreach(int (*fn)(const struct ag_session *s, void *arg),
 	void *arg);
 

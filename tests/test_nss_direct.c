@@ -7,9 +7,12 @@
 
 #include <check.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "names.h"
 #include "nss_agentgate.h"
@@ -258,6 +261,57 @@ START_TEST(enumeration_without_sessions_is_empty)
 }
 END_TEST
 
+/*
+ * The sessions directory is root's (0700): an unprivileged caller
+ * sees no sessions, which is an empty list and not an error, while
+ * agents still resolve by name.  Runs in a child that drops to nobody.
+ */
+static int unprivileged_view(void)
+{
+	long start = 1, size = 1;
+	gid_t *v = calloc(1, sizeof(*v));
+	char buf[1024];
+	struct passwd pw;
+	int err = 4242;
+
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 ||
+			setuid(65534) < 0)
+		return 2;
+	if (access(nss_test_config_path(), R_OK) < 0)
+		return 0;	/* the build tree is not ours to read */
+
+	_nss_agentgate_setpwent(0);
+	if (_nss_agentgate_getpwent_r(&pw, buf, sizeof(buf), &err) !=
+			NSS_STATUS_NOTFOUND || err != 4242)
+		return 3;
+	_nss_agentgate_endpwent();
+	if (pwnam("agent-a", &pw, buf, sizeof(buf), &err) !=
+			NSS_STATUS_SUCCESS)
+		return 4;
+	if (_nss_agentgate_initgroups_dyn("agent-a", 1, &start, &size, &v,
+			0, &err) != NSS_STATUS_SUCCESS || start != 1)
+		return 5;
+	free(v);
+	return 0;
+}
+
+START_TEST(unprivileged_caller_sees_no_sessions_and_no_error)
+{
+	const gid_t g[1] = { 100 };
+	int status;
+	pid_t pid;
+
+	nss_test_add_session("agent-a", hash_uid("agent-a"), g, 1);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(unprivileged_view());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *entries_suite(void)
 {
 	Suite *s = suite_create("nss entries");
@@ -277,6 +331,7 @@ static Suite *entries_suite(void)
 		(int)(sizeof(frozen) / sizeof(frozen[0])));
 	tcase_add_test(tc, enumeration_lists_live_sessions_once_each);
 	tcase_add_test(tc, enumeration_without_sessions_is_empty);
+	tcase_add_test(tc, unprivileged_caller_sees_no_sessions_and_no_error);
 	suite_add_tcase(s, tc);
 	return s;
 }

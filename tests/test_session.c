@@ -151,7 +151,43 @@ START_TEST(round_trip_keeps_every_field_at_its_limit)
 
 	snprintf(path, sizeof(path), "%s/%s", sess_dir, ID_A);
 	ck_assert_int_eq(stat(path, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+}
+END_TEST
+
+/* The fixture made the directory 0755, as older agentgated did. */
+START_TEST(writer_makes_the_registry_private_to_root)
+{
+	struct ag_session in;
+	struct stat st;
+	char cmd[400];
+
+	NEED_ROOT();
+	fill_max(&in);
+	ck_assert_int_eq(ag_session_write(&cfg, &in), 0);
+	ck_assert_int_eq(stat(sess_dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(stat(run_dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0755);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(ag_session_write(&cfg, &in), 0);
+	ck_assert_int_eq(stat(sess_dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(stat(run_dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0755);
+}
+END_TEST
+
+START_TEST(writer_refuses_a_registry_root_does_not_own)
+{
+	struct ag_session in;
+
+	NEED_ROOT();
+	fill_max(&in);
+	ck_assert_int_eq(chown(sess_dir, 65534, 65534), 0);
+	ck_assert_int_eq(ag_session_write(&cfg, &in), -EPERM);
 }
 END_TEST
 
@@ -603,6 +639,8 @@ static Suite *session_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, round_trip_keeps_every_field_at_its_limit);
 	tcase_add_test(tc, round_trip_of_a_minimal_session);
+	tcase_add_test(tc, writer_makes_the_registry_private_to_root);
+	tcase_add_test(tc, writer_refuses_a_registry_root_does_not_own);
 	tcase_add_test(tc, rewrite_replaces_the_record);
 	tcase_add_test(tc, older_record_without_iat_reads_back);
 	tcase_add_test(tc, iat_is_read_when_present);
