@@ -16,10 +16,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "names.h"
 #include "nss_agentgate.h"
@@ -424,12 +427,146 @@ enum nss_status _nss_agentgate_endgrent(void)
 }
 
 /*
- * initgroups: the gids granted to this agent's live sessions, on top
- * of what glibc already holds in *groupsp[0..*start).  The contract:
- * grow the array with realloc when full, never beyond LIMIT when
- * LIMIT > 0, and skip GROUP (the primary gid, already counted).  gid 0
- * is never handed out, whatever a session record says.
+ * initgroups: the gids granted to the one session the calling process
+ * belongs to, on top of what glibc already holds in
+ * *groupsp[0..*start).  sshd and su call it as root from a process of
+ * the session being set up, so "which session" is a property of the
+ * caller, not of the name: granting every live session's gids would
+ * hand one token's groups claim to another session of the same agent.
+ *
+ * The contract: grow the array with realloc when full, never beyond
+ * LIMIT when LIMIT > 0, and skip GROUP (the primary gid, already
+ * counted).  gid 0 is never handed out, whatever a record says.
  */
+#define CGROUP_PATH_MAX sizeof(((struct ag_session *)0)->cgroup)
+#define NO_AUDIT_SID UINT32_MAX
+
+/* Where the calling process is: its cgroup v2 path, its audit sid. */
+struct caller {
+	char cgroup[CGROUP_PATH_MAX];	/* "" when unknown */
+	uint32_t audit_sid;		/* NO_AUDIT_SID when none */
+};
+
+/* Throws away the rest of a line too long for the buffer. */
+static void skip_line(FILE *f)
+{
+	int c;
+
+	do
+		c = getc(f);
+	while (c != EOF && c != '\n');
+}
+
+/*
+ * The "0::PATH" line of /proc/self/cgroup.  A path too long for a
+ * record cannot match one, so it is treated like no path at all.
+ */
+static void caller_cgroup(struct caller *me)
+{
+	char line[CGROUP_PATH_MAX + 8], *nl;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		nl = strchr(line, '\n');
+		if (!nl) {
+			skip_line(f);
+			continue;
+		}
+		*nl = '\0';
+		if (strncmp(line, "0::", 3) == 0 &&
+				strlen(line + 3) < sizeof(me->cgroup)) {
+			strcpy(me->cgroup, line + 3);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void caller_audit_sid(struct caller *me)
+{
+	char buf[16], *end;
+	unsigned long v;
+	ssize_t n;
+	int fd = open("/proc/self/sessionid", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+		return;
+	buf[n] = '\0';
+	v = strtoul(buf, &end, 10);
+	if ((*end == '\0' || *end == '\n') && v < NO_AUDIT_SID)
+		me->audit_sid = (uint32_t)v;
+}
+
+/* Unreadable /proc means "in no session": no groups, never others'. */
+static void caller_find(struct caller *me)
+{
+	me->cgroup[0] = '\0';
+	me->audit_sid = NO_AUDIT_SID;
+	caller_cgroup(me);
+	caller_audit_sid(me);
+}
+
+/* Matches of one kind, and the gids of the last one seen. */
+struct match {
+	unsigned n;
+	gid_t gids[AG_GROUPS_MAX];
+	unsigned n_gids;
+};
+
+struct session_pick {
+	const struct nss_agent *agent;
+	const struct caller *me;
+	unsigned in_cgroup;	/* records of anyone naming our cgroup */
+	struct match cgroup;	/* ... of which the agent's */
+	struct match audit;	/* the agent's with our audit sid */
+};
+
+static void match_take(struct match *m, const struct ag_session *s)
+{
+	m->n++;
+	m->n_gids = s->n_groups < AG_GROUPS_MAX ? s->n_groups :
+		AG_GROUPS_MAX;
+	memcpy(m->gids, s->groups, m->n_gids * sizeof(m->gids[0]));
+}
+
+static int pick_visit(const struct ag_session *s, void *arg)
+{
+	struct session_pick *p = arg;
+	bool agents = strcmp(s->user, p->agent->name) == 0 &&
+		s->uid == p->agent->uid;
+	bool cg = p->me->cgroup[0] &&
+		strcmp(s->cgroup, p->me->cgroup) == 0;
+
+	if (cg)
+		p->in_cgroup++;
+	if (cg && agents)
+		match_take(&p->cgroup, s);
+	if (agents && p->me->audit_sid != NO_AUDIT_SID &&
+			s->audit_sid == p->me->audit_sid)
+		match_take(&p->audit, s);
+	return 0;
+}
+
+/*
+ * The caller's session: the one record naming its cgroup.  Only when
+ * no record names it (logind moved the process, or there is no cgroup
+ * v2) does the audit session id decide, and only when exactly one of
+ * the agent's records carries it.  Anything ambiguous grants nothing.
+ */
+static const struct match *pick_result(const struct session_pick *p)
+{
+	if (p->in_cgroup > 0)
+		return p->in_cgroup == 1 && p->cgroup.n == 1 ?
+			&p->cgroup : NULL;
+	return p->audit.n == 1 ? &p->audit : NULL;
+}
+
 struct gid_acc {
 	const struct nss_agent *agent;
 	gid_t skip;
@@ -467,24 +604,19 @@ static int gid_room(struct gid_acc *acc)
 	return 0;
 }
 
-static int gid_add(const struct ag_session *s, void *arg)
+static int gid_add(struct gid_acc *acc, const struct match *m)
 {
-	struct gid_acc *acc = arg;
-	unsigned n = s->n_groups;
 	int r;
 
-	if (strcmp(s->user, acc->agent->name) != 0 ||
-		s->uid != acc->agent->uid)
-		return 0;
-	if (n > AG_GROUPS_MAX)
-		n = AG_GROUPS_MAX;
-	for (unsigned i = 0; i < n; i++) {
-		gid_t g = s->groups[i];
+	for (unsigned i = 0; i < m->n_gids; i++) {
+		gid_t g = m->gids[i];
 
 		if (g == 0 || g == acc->skip || g == acc->agent->uid ||
 			gid_present(acc, g))
 			continue;
 		r = gid_room(acc);
+		if (r == -ENOSPC)
+			return 0;
 		if (r < 0)
 			return r;
 		(*acc->groupsp)[(*acc->start)++] = g;
@@ -492,18 +624,29 @@ static int gid_add(const struct ag_session *s, void *arg)
 	return 0;
 }
 
-static int add_session_groups(const char *user, struct gid_acc *acc)
+static int add_session_groups(const char *user, const struct caller *me,
+	struct gid_acc *acc)
 {
+	struct session_pick pick;
+	const struct match *m;
 	struct nss_agent a;
 	int r = nss_agent_by_name(user, &a);
 
 	if (r < 0)
 		return r;
-	acc->agent = &a;
-	r = nss_sessions_foreach(gid_add, acc);
-	if (r == -ENOSPC || r == -ENOENT)
+
+	memset(&pick, 0, sizeof(pick));
+	pick.agent = &a;
+	pick.me = me;
+	r = nss_sessions_foreach(pick_visit, &pick);
+	if (r == -ENOENT)
 		return 0;
-	return r;
+	if (r < 0)
+		return r;
+
+	m = pick_result(&pick);
+	acc->agent = &a;
+	return m ? gid_add(acc, m) : 0;
 }
 
 enum nss_status _nss_agentgate_initgroups_dyn(const char *user,
@@ -511,12 +654,15 @@ enum nss_status _nss_agentgate_initgroups_dyn(const char *user,
 	long int limit, int *errnop)
 {
 	struct gid_acc acc = { NULL, group, start, size, limit, groupsp };
+	struct caller me;
 	int saved = errno, r;
 
 	if (!ag_name_valid(user))
 		return NSS_STATUS_NOTFOUND;
+	caller_find(&me);
+
 	nss_state_lock();
-	r = add_session_groups(user, &acc);
+	r = add_session_groups(user, &me, &acc);
 	nss_state_unlock();
 	return finish(r, saved, errnop);
 }

@@ -103,15 +103,30 @@ agent-live:*:$live:" group
 # calls a module's initgroups_dyn, so this part runs real glibc getent
 # in a private mount namespace with our own nsswitch.conf bound over
 # /etc/nsswitch.conf; glibc finds the module through LD_LIBRARY_PATH.
-if unshare -m true 2>/dev/null; then
+#
+# The module grants the groups of the caller's own session, found by
+# its cgroup v2 group: the first record is given a group of a test
+# subtree, and getent runs once inside that group, once outside.
+cg_mount=$(awk '{ for (i = 7; $i != "-"; i++) ;
+	if ($(i + 1) == "cgroup2") { print $5; exit } }' /proc/self/mountinfo)
+cg="/agentgate-test-getent-$$"
+rec=$(grep -l '^groups=100,4242,0$' "$root"/run/sessions/*)
+initgroups() {
+	LD_PRELOAD="$san" LD_LIBRARY_PATH="$root/lib" \
+		unshare -m sh -c '[ -z "$2" ] || echo 0 > "$2/cgroup.procs" &&
+		mount --bind "$1" /etc/nsswitch.conf &&
+		exec getent initgroups agent-live' sh "$root/nsswitch.conf" \
+		"$1" 2>&1 || true
+}
+if unshare -m true 2>/dev/null && [ -n "$cg_mount" ] &&
+		mkdir "$cg_mount$cg" 2>/dev/null; then
+	trap 'rmdir "$cg_mount$cg" 2>/dev/null || true' EXIT
+	sed -i "s|^cgroup=.*|cgroup=$cg|" "$rec"
 	mkdir -p "$root/lib"
 	ln -sf "$module" "$root/lib/libnss_agentgate.so.2"
 	printf 'passwd: files agentgate\ngroup: files agentgate\n' \
 		> "$root/nsswitch.conf"
-	got=$(LD_PRELOAD="$san" LD_LIBRARY_PATH="$root/lib" \
-		unshare -m sh -c 'mount --bind "$1" /etc/nsswitch.conf &&
-		exec getent initgroups agent-live' sh "$root/nsswitch.conf" \
-		2>&1 || true)
+	got=$(initgroups "$cg_mount$cg")
 	for g in 100 4242; do
 		case " $got " in
 		*" $g "*) echo "ok: initgroups has $g" ;;
@@ -122,8 +137,15 @@ if unshare -m true 2>/dev/null; then
 	*" 0 "*) echo "FAIL: initgroups has gid 0: $got"; fail=1 ;;
 	*) echo "ok: initgroups has no gid 0" ;;
 	esac
+	got=$(initgroups "")
+	case " $got " in
+	*" 100 "*|*" 4242 "*)
+		echo "FAIL: initgroups outside a session: $got"; fail=1 ;;
+	*) echo "ok: initgroups outside a session adds nothing" ;;
+	esac
 else
-	echo "unshare -m unavailable: initgroups via glibc not tested"
+	echo "unshare -m or cgroup2 unavailable: initgroups via glibc" \
+		"not tested"
 fi
 
 exit $fail

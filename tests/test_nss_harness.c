@@ -124,6 +124,13 @@ static struct ag_config *session_cfg(void)
 void nss_test_add_session(const char *user, uint32_t uid,
 	const gid_t *gids, unsigned n)
 {
+	nss_test_add_session_in(user, uid, "", (uint32_t)-1, gids, n);
+}
+
+void nss_test_add_session_in(const char *user, uint32_t uid,
+	const char *cgroup, uint32_t audit_sid, const gid_t *gids,
+	unsigned n)
+{
 	struct ag_session s;
 	int r;
 
@@ -137,7 +144,8 @@ void nss_test_add_session(const char *user, uint32_t uid,
 	s.expires = 4102444800;	/* 2100-01-01 */
 	s.started = 1700000000;
 	s.leader = 1;
-	s.audit_sid = (uint32_t)-1;
+	snprintf(s.cgroup, sizeof(s.cgroup), "%s", cgroup);
+	s.audit_sid = audit_sid;
 	for (unsigned i = 0; i < n && i < AG_GROUPS_MAX; i++)
 		s.groups[s.n_groups++] = gids[i];
 	r = ag_session_write(session_cfg(), &s);

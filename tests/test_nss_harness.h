@@ -38,6 +38,11 @@ void nss_test_write_default_config(void);
 /* A live session record for USER with N supplementary gids. */
 void nss_test_add_session(const char *user, uint32_t uid,
 	const gid_t *gids, unsigned n);
+
+/* The same, recording the session's CGROUP path and AUDIT_SID. */
+void nss_test_add_session_in(const char *user, uint32_t uid,
+	const char *cgroup, uint32_t audit_sid, const gid_t *gids,
+	unsigned n);
 void nss_test_clear_sessions(void);
 
 /* Remove users.db. */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "names.h"
 #include "nss_agentgate.h"
 #include "test_nss_harness.h"
@@ -140,6 +141,7 @@ int main(void)
 {
 	pthread_t readers[THREADS], w;
 	const gid_t extra = 4242;
+	char cg[512];
 
 	nss_test_setup(ROOT);
 	for (int i = 0; i < NAMES; i++)
@@ -147,7 +149,11 @@ int main(void)
 	if (ag_userdb_register(nss_test_state_dir(), names[0],
 			hash_uid(names[0])) != 0)
 		return 99;
-	nss_test_add_session(names[0], hash_uid(names[0]), &extra, 1);
+	/* The session of the process itself, so initgroups grants. */
+	if (ag_proc_cgroup(getpid(), cg, sizeof(cg)) < 0)
+		return 99;
+	nss_test_add_session_in(names[0], hash_uid(names[0]), cg,
+		(uint32_t)-1, &extra, 1);
 
 	pthread_create(&w, NULL, writer, NULL);
 	for (uintptr_t i = 0; i < THREADS; i++)
