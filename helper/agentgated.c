@@ -401,6 +401,7 @@ int main(int argc, char **argv)
 	ag_log(LOG_INFO, "event=stop sessions=%zu", d.n);
 	ag_config_free(d.cfg);
 	ag_revoke_list_free(&d.rl);
+	ag_revoke_list_free(&d.rl_good);
 	agd_groups_free(&d);
 	free(d.v);
 	ag_unlock(lockfd);

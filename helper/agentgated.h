@@ -49,7 +49,8 @@ struct agd {
 	char cgmount[4096];	/* "" when there is no cgroup2 */
 	int epfd, tfd, gfd, ifd, sfd;
 	int wd_sessions, wd_state, wd_revdir;
-	struct ag_revoke_list rl;
+	struct ag_revoke_list rl;	/* what sessions are judged by */
+	struct ag_revoke_list rl_good;	/* the last load without errors */
 	char rl_err[512];	/* last list error logged, "" when fine */
 	struct agd_session *v;
 	size_t n, cap;

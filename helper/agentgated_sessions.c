@@ -231,23 +231,46 @@ void agd_record_gone(struct agd *d, const char *id)
 	start_kill(d, t, "closed", agd_now_ms());
 }
 
+static void revocation_error(struct agd *d, unsigned skipped,
+	const char *err)
+{
+	/* Logins are refused meanwhile (fail closed, in the PAM module). */
+	if (strcmp(err, d->rl_err) != 0)
+		ag_log(LOG_ERR, "event=revocation_error skipped=%u "
+			"error=\"%s\" applied=readable+last_good", skipped,
+			err);
+	snprintf(d->rl_err, sizeof(d->rl_err), "%s", err);
+}
+
+/*
+ * Every entry that can be read applies at once, whatever else is
+ * wrong: one bad fleet file must not shield a fresh revocation from
+ * agentgatectl.  With anything skipped, the last list read without
+ * errors still applies too, so that a file gone bad mid-edit does not
+ * lift the revocations it held.
+ */
 void agd_reload_revocations(struct agd *d)
 {
-	struct ag_revoke_list l;
+	struct ag_revoke_list l, good = { 0 };
+	unsigned skipped = 0;
 	char err[512] = "";
-	int r;
 
-	r = ag_revoke_load(d->cfg, time(NULL), &l, err, sizeof(err));
-	if (r < 0) {
-		/* Logins are refused meanwhile; live sessions keep running. */
-		if (strcmp(err, d->rl_err) != 0)
-			ag_log(LOG_ERR, "event=revocation_error error=\"%s\"",
-				err[0] ? err : strerror(-r));
-		snprintf(d->rl_err, sizeof(d->rl_err), "%s",
-			err[0] ? err : strerror(-r));
-		return;
+	if (ag_revoke_load_lenient(d->cfg, time(NULL), &l, &skipped, err,
+			sizeof(err)) < 0)
+		return;		/* out of memory: keep what we have */
+
+	if (skipped) {
+		revocation_error(d, skipped, err);
+		if (ag_revoke_list_merge(&l, &d->rl_good) < 0) {
+			ag_revoke_list_free(&l);
+			return;
+		}
+	} else if (ag_revoke_list_merge(&good, &l) == 0) {
+		d->rl_err[0] = '\0';
+		ag_revoke_list_free(&d->rl_good);
+		d->rl_good = good;
 	}
-	d->rl_err[0] = '\0';
+
 	ag_revoke_list_free(&d->rl);
 	d->rl = l;
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -117,18 +118,40 @@ static int list_push(struct ag_revoke_list *l, const struct ag_revocation *e)
 	return 0;
 }
 
-static int parse_text(const char *file, char *text, size_t len,
-	time_t now, struct ag_revoke_list *l, char *err, size_t errlen)
+/*
+ * One load.  Strict, a bad file or line fails it (logins); lenient,
+ * it is counted in SKIPPED, the first one described in ERR, and the
+ * rest is read (the daemon, which must still act on good entries).
+ */
+struct load {
+	time_t now;
+	struct ag_revoke_list *l;
+	bool lenient;
+	unsigned skipped;
+	char *err;
+	size_t errlen;
+};
+
+/* R back for a strict load; 0 after noting it for a lenient one. */
+static int bad(struct load *ld, const char *file, unsigned line,
+	const char *what, int r)
+{
+	if (ld->lenient && ld->skipped++)
+		return 0;
+	set_err(ld->err, ld->errlen, file, line, what);
+	return ld->lenient ? 0 : r;
+}
+
+static int parse_text(struct load *ld, const char *file, char *text,
+	size_t len)
 {
 	struct ag_revocation e;
 	char *line = text, *nl;
 	unsigned lineno = 0;
 	int r;
 
-	if (strlen(text) != len) {
-		set_err(err, errlen, file, 1, "NUL byte in file");
-		return -EBADMSG;
-	}
+	if (strlen(text) != len)
+		return bad(ld, file, 1, "NUL byte in file", -EBADMSG);
 	for (; line && *line; line = nl) {
 		nl = strchr(line, '\n');
 		if (nl)
@@ -136,17 +159,21 @@ static int parse_text(const char *file, char *text, size_t len,
 		lineno++;
 		r = parse_entry(line, &e);
 		if (r < 0) {
-			set_err(err, errlen, file, lineno, "malformed entry");
-			return r;
+			r = bad(ld, file, lineno, "malformed entry", r);
+			if (r < 0)
+				return r;
+			continue;
 		}
-		if (r == 0 && e.until >= now && (r = list_push(l, &e)) < 0)
+		if (r == 1 || e.until < ld->now)
+			continue;
+		r = list_push(ld->l, &e);
+		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int load_file(const char *path, time_t now,
-	struct ag_revoke_list *l, char *err, size_t errlen)
+static int load_file(struct load *ld, const char *path)
 {
 	struct stat st;
 	char *text;
@@ -156,17 +183,16 @@ static int load_file(const char *path, time_t now,
 	r = ag_read_file(path, REVOKE_FILE_MAX, &text, &len, &st);
 	if (r == -ENOENT)
 		return 0;
-	if (r < 0) {
-		set_err(err, errlen, path, 0, strerror(-r));
+	if (r == -ENOMEM)
 		return r;
-	}
+	if (r < 0)
+		return bad(ld, path, 0, strerror(-r), r);
 	if (!S_ISREG(st.st_mode) || !ag_stat_trusted(&st)) {
-		set_err(err, errlen, path, 0,
-			"not a root-owned, write-protected file");
 		free(text);
-		return -EPERM;
+		return bad(ld, path, 0,
+			"not a root-owned, write-protected file", -EPERM);
 	}
-	r = parse_text(path, text, len, now, l, err, errlen);
+	r = parse_text(ld, path, text, len);
 	free(text);
 	return r;
 }
@@ -179,8 +205,7 @@ static bool list_name(const char *name)
 	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".list") == 0;
 }
 
-static int load_dir(const char *dir, time_t now, struct ag_revoke_list *l,
-	char *err, size_t errlen)
+static int load_dir(struct load *ld, const char *dir)
 {
 	struct dirent *de;
 	struct stat st;
@@ -189,41 +214,81 @@ static int load_dir(const char *dir, time_t now, struct ag_revoke_list *l,
 	int r = 0;
 
 	d = opendir(dir);
+	if (!d && errno == ENOENT)
+		return 0;
 	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+		return bad(ld, dir, 0, strerror(errno), -errno);
 	if (fstat(dirfd(d), &st) < 0 || !ag_stat_trusted(&st)) {
-		set_err(err, errlen, dir, 0, "directory not trusted");
 		closedir(d);
-		return -EPERM;
+		return bad(ld, dir, 0, "directory not trusted", -EPERM);
 	}
 	while (r == 0 && (de = readdir(d))) {
 		if (!list_name(de->d_name))
 			continue;
 		r = ag_path(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (r == 0)
-			r = load_file(path, now, l, err, errlen);
+		if (r < 0)
+			r = bad(ld, dir, 0, "file name too long", r);
+		else
+			r = load_file(ld, path);
 	}
 	closedir(d);
 	return r;
 }
 
-int ag_revoke_load(const struct ag_config *cfg, time_t now,
-	struct ag_revoke_list *list, char *err, size_t errlen)
+static int load_all(const struct ag_config *cfg, struct load *ld,
+	struct ag_revoke_list *list)
 {
 	struct ag_revoke_list l = { 0 };
 	char path[4200];
 	int r;
 
+	ld->l = &l;
 	r = ag_path(path, sizeof(path), "%s/revocations", cfg->state_dir);
 	if (r == 0)
-		r = load_file(path, now, &l, err, errlen);
+		r = load_file(ld, path);
 	if (r == 0 && cfg->revocation_dir && cfg->revocation_dir[0])
-		r = load_dir(cfg->revocation_dir, now, &l, err, errlen);
+		r = load_dir(ld, cfg->revocation_dir);
 	if (r < 0) {
 		ag_revoke_list_free(&l);
 		return r;
 	}
 	*list = l;
+	return 0;
+}
+
+int ag_revoke_load(const struct ag_config *cfg, time_t now,
+	struct ag_revoke_list *list, char *err, size_t errlen)
+{
+	struct load ld = { .now = now, .err = err, .errlen = errlen };
+
+	return load_all(cfg, &ld, list);
+}
+
+int ag_revoke_load_lenient(const struct ag_config *cfg, time_t now,
+	struct ag_revoke_list *list, unsigned *skipped, char *err,
+	size_t errlen)
+{
+	struct load ld = { .now = now, .lenient = true, .err = err,
+		.errlen = errlen };
+	int r;
+
+	r = load_all(cfg, &ld, list);
+	if (r == 0)
+		*skipped = ld.skipped;
+	return r;
+}
+
+int ag_revoke_list_merge(struct ag_revoke_list *dst,
+	const struct ag_revoke_list *src)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < src->n; i++) {
+		r = list_push(dst, &src->v[i]);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 

@@ -57,6 +57,20 @@ struct ag_revoke_list {
 /* On error, ERR (may be NULL) gets "file:line: what". */
 int ag_revoke_load(const struct ag_config *cfg, time_t now,
 	struct ag_revoke_list *list, char *err, size_t errlen);
+/*
+ * For agentgated, which must act on every revocation it can read: a
+ * file or line that strict loading rejects is skipped instead, *SKIPPED
+ * gets how many were, ERR the first ("file:line: what").  Fails only
+ * when memory runs out.  Logins keep to ag_revoked (fail closed).
+ */
+int ag_revoke_load_lenient(const struct ag_config *cfg, time_t now,
+	struct ag_revoke_list *list, unsigned *skipped, char *err,
+	size_t errlen);
+
+/* Appends every entry of SRC to DST. */
+int ag_revoke_list_merge(struct ag_revoke_list *dst,
+	const struct ag_revoke_list *src);
+
 int ag_revoke_match(const struct ag_revoke_list *list, const char *issuer,
 	const char *user, const char *jti, int64_t iat);
 void ag_revoke_list_free(struct ag_revoke_list *list);

@@ -336,6 +336,31 @@ grep -q "event=orphan_killed cgroup=- uid=$((UID0 + 12)) .*pids=$STRAY11" \
 	"$T/daemon.log" || fail "orphan: no orphan_killed line for the uid"
 wait "$STRAY11" 2>/dev/null
 
+# 12. A bad fleet list (a junk line, a directory named *.list) does not
+# shield a fresh "agentgatectl revoke --user": the daemon reads what
+# it can, logs the error, and ends the session within 1 s.
+NOW=$(date +%s)
+spawn L12 agt-junk 13 jti-junk $((NOW + 60))
+ID12=$LAST_ID
+mkdir -p "$T/revoked.d/dir.list"
+echo "this is not an entry" >"$T/revoked.d/junk.list"
+chmod 644 "$T/revoked.d/junk.list"
+if [ -x "$CTL" ]; then
+	"$CTL" revoke --config "$CONF" --user agt-junk --reason test \
+		>/dev/null || fail "junk: agentgatectl revoke"
+else
+	echo "user agt-junk $((NOW + 5)) $((NOW + 60))" \
+		>>"$T/state/revocations"
+fi
+T0=$(date +%s%N)
+wait_until $((T0 + 1000000000))
+if alive "$L12" || populated "$ID12"
+then fail "junk: revoked session alive beside a bad list"
+else ok "junk: revoked session gone within 1 s beside a bad list"; fi
+grep -q "event=revocation_error .*junk.list:1: malformed entry" \
+	"$T/daemon.log" || fail "junk: no revocation_error line"
+rm -r "$T/revoked.d/dir.list" "$T/revoked.d/junk.list"
+
 # 9. Placement survives its group being removed between mkdir and
 # the pid's move (what a stale-group sweep could do): it makes the
 # group again.  A racing process removes each new group once.
