@@ -302,6 +302,8 @@ static int run(struct agd *d)
 		for (i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
+			if (agd_cleanup_event(d, fd))
+				continue;
 			if (fd == d->sfd && on_signal(d))
 				return 0;
 			if (fd == d->ifd)
@@ -403,6 +405,7 @@ int main(int argc, char **argv)
 	ag_revoke_list_free(&d.rl);
 	ag_revoke_list_free(&d.rl_good);
 	agd_groups_free(&d);
+	free(d.cleanups);
 	free(d.v);
 	ag_unlock(lockfd);
 	return r < 0 ? 1 : 0;

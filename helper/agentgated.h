@@ -42,6 +42,15 @@ struct agd_group {
 	char path[512];
 };
 
+/* An agent's file cleanup running in a child process. */
+struct agd_cleanup {
+	pid_t pid;
+	int pidfd;		/* in epoll: readable once it exits */
+	int pipefd;		/* its report, one line */
+	char user[AG_NAME_MAX + 1];
+	uint32_t uid;
+};
+
 struct agd {
 	struct ag_config *cfg;
 	const char *cfg_path;
@@ -56,6 +65,8 @@ struct agd {
 	size_t n, cap;
 	struct agd_group *groups;
 	size_t n_groups, cap_groups;
+	struct agd_cleanup *cleanups;
+	size_t n_cleanups, cap_cleanups;
 };
 
 int64_t agd_now_ms(void);
@@ -88,5 +99,6 @@ void agd_groups_free(struct agd *d);
 
 /* agentgated_cleanup.c: the agent has no session left on the host. */
 void agd_agent_cleanup(struct agd *d, const struct ag_session *s);
+bool agd_cleanup_event(struct agd *d, int fd);
 
 #endif

@@ -12,13 +12,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agentgated.h"
@@ -322,19 +327,13 @@ static const char *remove_home(const struct ag_issuer *is,
 	return r == 0 ? "removed" : "error";
 }
 
-void agd_agent_cleanup(struct agd *d, const struct ag_session *s)
+/* Everything but the log line, which the parent writes: into LINE. */
+static void cleanup_files(const struct ag_issuer *is,
+	const struct ag_session *s, char *line, size_t len)
 {
 	struct ipc_count shm = { 0 }, msg = { 0 }, sem = { 0 };
-	const struct ag_issuer *is;
 	const char *cron, *linger, *home;
 	int at, tmp, tmp_left;
-
-	/* The name becomes a path component below: it must be one. */
-	if (!ag_name_valid(s->user) || s->uid == 0)
-		return;
-	is = ag_config_issuer_by_name(d->cfg, s->issuer);
-	if (!is)
-		is = ag_config_issuer_for_name(d->cfg, s->user);
 
 	cron = unlink_in(CRONTABS, s->user);
 	at = remove_at_jobs(s->uid);
@@ -344,10 +343,161 @@ void agd_agent_cleanup(struct agd *d, const struct ag_session *s)
 	remove_shm(s->uid, &shm);
 	remove_msg(s->uid, &msg);
 	remove_sem(s->uid, &sem);
-	ag_log(LOG_NOTICE, "event=agent_cleanup user=%s uid=%u "
-		"crontab=%s at_jobs=%d linger=%s home=%s tmp=%d "
-		"tmp_left=%d shm=%d msg=%d sem=%d ipc_left=%d", s->user,
-		(unsigned)s->uid, cron, at, linger, home, tmp, tmp_left,
-		shm.removed, msg.removed, sem.removed,
+	snprintf(line, len, "user=%s uid=%u crontab=%s at_jobs=%d "
+		"linger=%s home=%s tmp=%d tmp_left=%d shm=%d msg=%d sem=%d "
+		"ipc_left=%d", s->user, (unsigned)s->uid, cron, at, linger,
+		home, tmp, tmp_left, shm.removed, msg.removed, sem.removed,
 		shm.left + msg.left + sem.left);
+}
+
+static void cleanup_inline(const struct ag_issuer *is,
+	const struct ag_session *s)
+{
+	char line[512];
+
+	cleanup_files(is, s, line, sizeof(line));
+	ag_log(LOG_NOTICE, "event=agent_cleanup %s", line);
+}
+
+/*
+ * The child keeps only the pipe (fd 3): an inherited descriptor of
+ * the daemon's lock would keep a restarted daemon out until the
+ * cleanup is done.
+ */
+static void cleanup_child(const struct ag_issuer *is,
+	const struct ag_session *s, int out)
+{
+	char line[512];
+	sigset_t all;
+	ssize_t n;
+
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	if (out != 3 && dup2(out, 3) < 0)
+		_exit(1);
+	close_range(4, ~0U, 0);
+
+	cleanup_files(is, s, line, sizeof(line));
+	n = write(3, line, strlen(line));
+	_exit(n < 0);
+}
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int track(struct agd *d, const struct ag_session *s, pid_t pid,
+	int pipefd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct agd_cleanup *v;
+	size_t cap;
+
+	if (d->n_cleanups == d->cap_cleanups) {
+		cap = d->cap_cleanups ? d->cap_cleanups * 2 : 8;
+		v = realloc(d->cleanups, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		d->cleanups = v;
+		d->cap_cleanups = cap;
+	}
+	v = &d->cleanups[d->n_cleanups];
+	v->pid = pid;
+	v->pipefd = pipefd;
+	v->pidfd = pidfd_open_(pid);
+	snprintf(v->user, sizeof(v->user), "%s", s->user);
+	v->uid = s->uid;
+	ev.data.fd = v->pidfd;
+	if (v->pidfd < 0 ||
+			epoll_ctl(d->epfd, EPOLL_CTL_ADD, v->pidfd, &ev) < 0) {
+		if (v->pidfd >= 0)
+			close(v->pidfd);
+		return -errno;
+	}
+	d->n_cleanups++;
+	return 0;
+}
+
+/* The child is done (or waited for): its report, or why none came. */
+static void report(const struct agd_cleanup *c)
+{
+	char line[512];
+	ssize_t n;
+	int st = 0;
+
+	waitpid(c->pid, &st, 0);
+	n = read(c->pipefd, line, sizeof(line) - 1);
+	if (n > 0) {
+		line[n] = '\0';
+		ag_log(LOG_NOTICE, "event=agent_cleanup %s", line);
+	} else {
+		ag_log(LOG_ERR, "event=agent_cleanup_failed user=%s uid=%u "
+			"status=%d", c->user, (unsigned)c->uid, st);
+	}
+	close(c->pipefd);
+}
+
+static void reap(struct agd *d, struct agd_cleanup *c)
+{
+	report(c);
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+	close(c->pidfd);
+	*c = d->cleanups[--d->n_cleanups];
+}
+
+/* True when FD is a cleanup child's pidfd (then handled). */
+bool agd_cleanup_event(struct agd *d, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_cleanups; i++)
+		if (d->cleanups[i].pidfd == fd) {
+			reap(d, &d->cleanups[i]);
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Removing a home of millions of files takes many seconds, and the
+ * event loop must not miss another session's deadline meanwhile: the
+ * files go in a child, reaped through its pidfd in epoll.  If no
+ * child can be had, the work is done here, late rather than never.
+ */
+void agd_agent_cleanup(struct agd *d, const struct ag_session *s)
+{
+	const struct ag_issuer *is;
+	int p[2];
+	pid_t pid;
+
+	/* The name becomes a path component below: it must be one. */
+	if (!ag_name_valid(s->user) || s->uid == 0)
+		return;
+	is = ag_config_issuer_by_name(d->cfg, s->issuer);
+	if (!is)
+		is = ag_config_issuer_for_name(d->cfg, s->user);
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		p[0] = p[1] = -1;
+	pid = p[0] >= 0 ? fork() : -1;
+	if (pid == 0)
+		cleanup_child(is, s, p[1]);
+	if (p[1] >= 0)
+		close(p[1]);
+	if (pid > 0 && track(d, s, pid, p[0]) == 0)
+		return;
+
+	if (pid > 0) {
+		/* Not watchable: waited for here, late rather than never. */
+		struct agd_cleanup c = { .pid = pid, .pidfd = -1,
+			.pipefd = p[0], .uid = s->uid };
+
+		snprintf(c.user, sizeof(c.user), "%s", s->user);
+		report(&c);
+		return;
+	}
+	if (p[0] >= 0)
+		close(p[0]);
+	cleanup_inline(is, s);
 }

@@ -361,6 +361,31 @@ grep -q "event=revocation_error .*junk.list:1: malformed entry" \
 	"$T/daemon.log" || fail "junk: no revocation_error line"
 rm -r "$T/revoked.d/dir.list" "$T/revoked.d/junk.list"
 
+# 13. Removing an ephemeral home of 200k files (in a child) does not
+# hold up another agent's deadline by more than 1 s.
+BIG=$T/home/agt-big
+mkdir -p "$BIG"
+for i in $(seq 0 19); do
+	mkdir "$BIG/d$i" && (cd "$BIG/d$i" && seq 10000 | xargs touch)
+done
+chown $((UID0 + 14)) "$BIG"
+NOW=$(date +%s)
+spawn L13A agt-big 14 jti-big $((NOW + 2))
+spawn L13B agt-late 15 jti-late $((NOW + 3))
+ID13B=$LAST_ID
+wait_until $(( (NOW + 4) * 1000000000 ))
+LAT=$(sed -n "s/.*event=killed session=$ID13B .*latency_ms=\([0-9]*\).*/\1/p" \
+	"$T/daemon.log")
+if alive "$L13B" || [ -z "$LAT" ] || [ "$LAT" -ge 1000 ]
+then fail "big home: other deadline late (latency_ms=${LAT:-none})"
+else ok "big home: other deadline kept (latency_ms=$LAT)"; fi
+for _ in $(seq 500); do
+	grep -q "event=agent_cleanup user=agt-big .*home=removed" \
+		"$T/daemon.log" && break
+	sleep 0.02
+done
+[ -e "$BIG" ] && fail "big home: not removed"
+
 # 9. Placement survives its group being removed between mkdir and
 # the pid's move (what a stale-group sweep could do): it makes the
 # group again.  A racing process removes each new group once.
