@@ -181,6 +181,27 @@ test_human_without_module() {
 	say "with the modules gone, alice still logs in and agents do not"
 }
 
+# A token's groups claim is that session's alone.
+test_groups_per_session() {
+	local a=$SB_DIR/t.g1 b=$SB_DIR/t.g2 pa
+	groupadd -f e2e-deploy
+	mint agent-groups "$a" --ttl 60 --claim 'groups=["e2e-deploy"]'
+	mint agent-groups "$b" --ttl 60
+	agent_ssh agent-groups "$a" -- 'id -Gn; exec sleep 100' \
+		>"$SB_DIR/g1.out" 2>&1 &
+	pa=$!
+	wait_for 10 grep -q agent-groups "$SB_DIR/g1.out" ||
+		fail "groups session 1 login"
+	grep -qw e2e-deploy "$SB_DIR/g1.out" ||
+		fail "the token's group was not granted"
+	if agent_ssh agent-groups "$b" -- id -Gn | grep -qw e2e-deploy; then
+		fail "a second session inherited the first token's group"
+	fi
+	kill "$pa" 2>/dev/null
+	wait "$pa" 2>/dev/null || true
+	say "a token's groups go to its own session only"
+}
+
 test_concurrent_sessions() {
 	local a=$SB_DIR/t.c1 b=$SB_DIR/t.c2 pa pb ea eb
 	mint agent-twin "$a" --ttl 8
@@ -248,6 +269,7 @@ if [ "$MODE" != --demo ]; then
 	test_publickey_refused
 	test_human_with_broken_config
 	test_human_without_module
+	test_groups_per_session
 	test_concurrent_sessions
 	test_scp_sftp
 	test_keyboard_interactive

@@ -213,6 +213,7 @@ prefix = agent-
 uid_range = 200000-299999
 home_base = $SB_DIR/home
 shell = /bin/bash
+groups = e2e-deploy
 EOF
 	chmod 0644 "$SB_CONF"
 }
