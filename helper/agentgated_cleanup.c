@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "agentgated.h"
+#include "session.h"
 #include "log.h"
 #include "names.h"
 
@@ -301,6 +303,26 @@ static void remove_sem(uid_t uid, struct ipc_count *c)
 	}
 }
 
+/* Set before the cleanup child forks; read only in it. */
+static const char *cleanup_runtime_dir;
+
+static int same_user(const struct ag_session *r, void *arg)
+{
+	return strcmp(r->user, arg) == 0;
+}
+
+/*
+ * The cleanup runs in the background, so the agent may have logged in
+ * again meanwhile: a live record of the same name keeps its home (an
+ * error reading the registry keeps it too).
+ */
+static bool agent_is_back(const char *user)
+{
+	return !cleanup_runtime_dir ||
+		ag_session_foreach(cleanup_runtime_dir, same_user,
+			(void *)user) != 0;
+}
+
 /* Only HOME_BASE/NAME, only a real directory the agent itself owns. */
 static const char *remove_home(const struct ag_issuer *is,
 	const struct ag_session *s)
@@ -310,6 +332,8 @@ static const char *remove_home(const struct ag_issuer *is,
 
 	if (!is || is->home_policy != AG_HOME_EPHEMERAL || !is->home_base)
 		return "kept";
+	if (agent_is_back(s->user))
+		return "kept_live_session";
 	base = open(is->home_base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		O_CLOEXEC);
 	if (base < 0)
@@ -478,6 +502,7 @@ void agd_agent_cleanup(struct agd *d, const struct ag_session *s)
 	if (!is)
 		is = ag_config_issuer_for_name(d->cfg, s->user);
 
+	cleanup_runtime_dir = d->cfg->runtime_dir;
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		p[0] = p[1] = -1;
 	pid = p[0] >= 0 ? fork() : -1;
