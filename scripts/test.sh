@@ -62,3 +62,9 @@ step "make distcheck"
 echo "distcheck passed"
 
 step "all passed"
+# One closing line for the whole run, counted from both test suites.
+awk '/^# (PASS|XFAIL):/ { p += $3 } /^# (FAIL|XPASS|ERROR):/ { f += $3 }
+	/^# SKIP:/ { s += $3 }
+	END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' \
+	"$top/build/plain/tests/test-suite.log" \
+	"$top/build/asan/tests/test-suite.log"
