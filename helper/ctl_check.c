@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "revoke.h"
 #include "token.h"
+#include "userdb.h"
 #include "util.h"
 
 static unsigned check_keys(const struct ag_config *cfg,
@@ -209,6 +210,47 @@ static unsigned check_dir(const struct ag_config *cfg, const char *key,
 	return 0;
 }
 
+/*
+ * A pin to a uid the registry already gave another name can never be
+ * used: the name would resolve to nothing.  Say so now.
+ */
+static unsigned check_pins(const struct ag_config *cfg,
+	const struct ag_userdb *db, const struct ag_issuer *is)
+{
+	char owner[AG_NAME_MAX + 1];
+	unsigned bad = 0;
+
+	for (size_t i = 0; i < is->n_pins; i++) {
+		const struct ag_pin *pin = &is->pins[i];
+
+		if (ag_userdb_find_uid(db, pin->uid, owner,
+			    sizeof(owner)) < 0 || strcmp(owner, pin->name) == 0)
+			continue;
+		printf("%s:%u: issuer %s: pin %s:%u: uid already registered "
+			"to %s\n", cfg->path, is->line, is->name, pin->name,
+			pin->uid, owner);
+		bad++;
+	}
+	return bad;
+}
+
+static unsigned check_registry(const struct ag_config *cfg)
+{
+	struct ag_userdb db = { 0 };
+	unsigned bad = 0;
+	int r = ag_userdb_refresh(&db, cfg->state_dir);
+
+	if (r < 0 && r != -ENOENT) {
+		printf("%s: state_dir %s: users.db: %s\n", cfg->path,
+			cfg->state_dir, strerror(-r));
+		return 1;
+	}
+	for (size_t i = 0; i < cfg->n_issuers; i++)
+		bad += check_pins(cfg, &db, &cfg->issuers[i]);
+	ag_userdb_close(&db);
+	return bad;
+}
+
 static unsigned check_all(const struct ag_config *cfg)
 {
 	struct ag_keyring *kr = ag_keyring_new();
@@ -227,6 +269,7 @@ static unsigned check_all(const struct ag_config *cfg)
 	bad += check_dir(cfg, "state_dir", cfg->state_dir);
 	bad += check_dir(cfg, "runtime_dir", cfg->runtime_dir);
 	bad += check_dir(cfg, "revocation_dir", cfg->revocation_dir);
+	bad += check_registry(cfg);
 
 	err[0] = '\0';
 	if (ag_revoke_load(cfg, time(NULL), &rl, err, sizeof(err)) < 0) {

@@ -204,6 +204,18 @@ else
 	has "prefix a" "shorter than 3 characters"
 	has "prefix a captures admin" \
 		"/etc/passwd user admin is under prefix \"a\""
+
+	# A pin to a uid the registry already gave another name.
+	tool=${abs_top_builddir:-..}/tests/nss_test_tool
+	"$tool" "$tmp" register agent-first ||
+		fail "could not register agent-first"
+	uid=$("$tool" "$tmp" uid agent-first)
+	sed -e '/^uid_range/d' -e "s/^prefix = agent-\$/&\npins = agent-pinned:$uid/" \
+		"$conf" >"$tmp/pin.conf"
+	check_with "$tmp/passwd" "$tmp/group" "$tmp/pin.conf"
+	[ "$rc" -eq 1 ] || fail "pin to a taken uid: exit $rc, want 1"
+	has "pin to a taken uid" \
+		"pin agent-pinned:$uid: uid already registered to agent-first"
 fi
 
 [ "$fails" -eq 0 ] || exit 1
