@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -735,15 +736,39 @@ static Suite *pam_suite(void)
 }
 
 /*
- * Run again under nss_wrapper, so that pam_modutil_getpwnam sees the
- * agents the way sshd would see them through the NSS module.
+ * Run the suite in a child under nss_wrapper, so that
+ * pam_modutil_getpwnam sees the agents the way sshd would see them
+ * through the NSS module.  The parent waits and removes the scratch
+ * directory (it holds a private key) and the session cgroups however
+ * the child ended.
  */
-static void reexec_under_nss_wrapper(char **argv)
+static void remove_cgroups(void);
+static void remove_tree(const char *path);
+static void exec_under_nss_wrapper(char **argv)
+	__attribute__((noreturn));
+
+static int run_under_nss_wrapper(char **argv)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		exec_under_nss_wrapper(argv);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		status = 99 << 8;
+	remove_cgroups();
+	remove_tree(dir);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	fprintf(stderr, "test_pam: suite killed by signal %d\n",
+		WTERMSIG(status));
+	return 99;
+}
+
+static void exec_under_nss_wrapper(char **argv)
 {
 	char passwd[128], group[128];
 
-	if (getenv("NSS_WRAPPER_PASSWD"))
-		return;
 	snprintf(passwd, sizeof(passwd), "%s/passwd", dir);
 	snprintf(group, sizeof(group), "%s/group", dir);
 	setenv("NSS_WRAPPER_PASSWD", passwd, 1);
@@ -824,7 +849,7 @@ int main(int argc, char **argv)
 	}
 	if (!getenv("AG_TEST_DIR")) {
 		setup_files();
-		reexec_under_nss_wrapper(argv);
+		return run_under_nss_wrapper(argv);
 	}
 	snprintf(dir, sizeof(dir), "%s", getenv("AG_TEST_DIR"));
 	key = NULL;
@@ -847,7 +872,5 @@ int main(int argc, char **argv)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 
-	remove_cgroups();
-	remove_tree(dir);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
