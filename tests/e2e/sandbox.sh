@@ -75,6 +75,10 @@ sb_run() {
 		mkdir "$SB_CGROUP"
 	fi
 	export SB_DIR SB_CGROUP SB_INSIDE=1
+	# Keys and tokens live in SB_DIR: gone even if we are interrupted.
+	trap 'rm -rf "$SB_DIR"; [ -z "$SB_CGROUP" ] ||
+		sb_cgroup_rmtree "$SB_CGROUP"' EXIT
+	trap 'exit 1' INT TERM
 	sh -c '[ -z "$SB_CGROUP" ] || echo $$ >"$SB_CGROUP/cgroup.procs"
 		exec unshare --mount --net --pid --cgroup --fork \
 		--mount-proc --propagation private bash "$@"' \
