@@ -172,12 +172,18 @@ static enum ag_reason check_daemon(struct module *m, char *detail,
 static void fill_approval(struct module *m, const struct ag_token_info *t,
 	uint32_t uid, struct approval *a)
 {
+	int64_t cap = (int64_t)time(NULL) + m->issuer->max_lifetime;
+
 	memset(a, 0, sizeof(*a));
 	snprintf(a->user, sizeof(a->user), "%s", m->user);
 	snprintf(a->issuer, sizeof(a->issuer), "%s", m->issuer->name);
 	snprintf(a->jti, sizeof(a->jti), "%s", t->jti);
 	a->iat = t->iat;
-	a->exp = t->exp;
+	/*
+	 * An issuer clock ahead by up to the leeway makes exp - now longer
+	 * than exp - iat: the session ends max_lifetime from now at most.
+	 */
+	a->exp = t->exp < cap ? t->exp : cap;
 	a->groups = t->groups;
 	a->uid = uid;
 }

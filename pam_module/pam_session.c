@@ -210,15 +210,23 @@ int module_open_session(struct module *m)
 	if (m->cfg->require_daemon && ag_daemon_running(m->cfg) != 1)
 		return deny_session(m, &a, "daemon_down", 0);
 
-	r = make_home(m->issuer, a.user, a.uid);
-	if (r < 0)
-		return deny_session(m, &a, "home", r);
 	r = fill_session(m, &a, &s);
 	if (r < 0)
 		return deny_session(m, &a, "cgroup", r);
+	/*
+	 * The record first, then the home: agentgated's background
+	 * cleanup of this agent's previous session moves the old home
+	 * aside and then looks for a record; in this order it either sees
+	 * ours and gives the home back, or we make a fresh one.
+	 */
 	r = ag_session_write(m->cfg, &s);
 	if (r < 0)
 		return deny_session(m, &a, "registry", r);
+	r = make_home(m->issuer, a.user, a.uid);
+	if (r < 0) {
+		ag_session_remove(m->cfg, s.id);
+		return deny_session(m, &a, "home", r);
+	}
 	r = export_session(m, &s);
 	if (r < 0) {
 		ag_session_remove(m->cfg, s.id);

@@ -120,7 +120,7 @@ static void write_nss_files(void)
 		"agent-ok", "agent-a", "agent-b", "agent-c", "agent-d",
 		"agent-e", "agent-f", "agent-g", "agent-h", "agent-i",
 		"agent-j", "agent-k", "agent-l", "agent-m", "agent-n",
-		"agent-taken",
+		"agent-o", "agent-taken",
 	};
 	char text[4096] = "root:x:0:0:root:/root:/bin/sh\n"
 		"alice:x:1000:1000:Alice:/home/alice:/bin/sh\n";
@@ -317,6 +317,29 @@ START_TEST(good_token_passes_auth_account_and_session)
 	snprintf(path, sizeof(path), "%s/run/sessions/%s", dir, id);
 	ck_assert_int_eq(pam_close_session(pamh, 0), PAM_SUCCESS);
 	ck_assert_int_eq(access(path, F_OK), -1);
+	pam_end(pamh, PAM_SUCCESS);
+	free(tok);
+}
+END_TEST
+
+/* An issuer clock ahead within the leeway buys no extra time. */
+START_TEST(session_never_outlasts_max_lifetime)
+{
+	char *tok = token_for("agent-o", AUD, 4, 3600, NULL);
+	pam_handle_t *pamh = start("agent", "agent-o");
+	const char *exp;
+	time_t now = time(NULL);
+
+	answer.kind = ANSWER;
+	answer.text = tok;
+	ck_assert_int_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	ck_assert_int_eq(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+	ck_assert_int_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	note_cgroup(pam_getenv(pamh, "AGENTGATE_SESSION_ID"));
+	exp = pam_getenv(pamh, "AGENTGATE_EXPIRES_AT");
+	ck_assert_ptr_nonnull(exp);
+	ck_assert_int_le(atoll(exp), (long long)now + 3600 + 1);
+	pam_close_session(pamh, 0);
 	pam_end(pamh, PAM_SUCCESS);
 	free(tok);
 }
@@ -715,6 +738,7 @@ static Suite *pam_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, good_token_passes_auth_account_and_session);
 	tcase_add_test(tc, login_registers_the_uid_for_good);
+	tcase_add_test(tc, session_never_outlasts_max_lifetime);
 	tcase_add_test(tc, session_records_granted_groups_only);
 	tcase_add_loop_test(tc, bad_answer_fails_auth, 0, BAD_COUNT);
 	tcase_add_test(tc, single_use_token_is_refused_the_second_time);
