@@ -89,6 +89,7 @@ bool agd_progress(struct agd *d);
 void agd_reconcile(struct agd *d);
 bool agd_uid_in_range(struct agd *d, uint32_t uid);
 void agd_end_orphan_group(struct agd *d, const char *path);
+void agd_drop_sweeps(struct agd *d);
 
 /* agentgated_groups.c */
 #define AGD_GROUP_MIN_AGE_S 5	/* a younger group may be mid-login */

@@ -453,6 +453,7 @@ void agd_kill_step(struct agd *d, int64_t mono)
 	bool scan = false;
 	size_t i;
 
+	agd_drop_sweeps(d);
 	for (i = 0; i < d->n; i++) {
 		struct agd_session *t = &d->v[i];
 

@@ -109,6 +109,70 @@ static bool last_of_uid(struct agd *d, const struct agd_session *t)
 	return true;
 }
 
+/* A live session of UID in the table: the agent is on the host. */
+static bool uid_live(struct agd *d, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].s.uid == uid && d->v[i].state == AGD_LIVE &&
+				d->v[i].present)
+			return true;
+	return false;
+}
+
+static bool uid_swept(struct agd *d, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].s.uid == uid && d->v[i].state != AGD_LIVE &&
+				d->v[i].sweep_uid)
+			return true;
+	return false;
+}
+
+/* A record of a swept uid that inotify has not brought in yet. */
+static int back_cb(const struct ag_session *s, void *arg)
+{
+	struct agd *d = arg;
+
+	if (!find(d, s->id) && uid_swept(d, s->uid))
+		add(d, s);
+	return 0;
+}
+
+/*
+ * An agent may log in again while its last session's processes die:
+ * the new session's processes have the same uid, and the sweep must
+ * spare them.  The registry itself is read, not only the table, as a
+ * record may be written between inotify's report and this tick.  The
+ * PAM module writes it before the session starts anything.  Called
+ * before every /proc pass; may grow the table.
+ */
+void agd_drop_sweeps(struct agd *d)
+{
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < d->n && !any; i++)
+		any = d->v[i].state != AGD_LIVE && d->v[i].sweep_uid;
+	if (!any)
+		return;
+	ag_session_foreach(d->cfg->runtime_dir, back_cb, d);
+	for (i = 0; i < d->n; i++) {
+		struct agd_session *t = &d->v[i];
+
+		if (t->state == AGD_LIVE || !t->sweep_uid ||
+				!uid_live(d, t->s.uid))
+			continue;
+		t->sweep_uid = false;
+		ag_log(LOG_NOTICE, "event=uid_sweep_dropped session=%s "
+			"user=%s uid=%u reason=live_session", t->s.id,
+			t->s.user, (unsigned)t->s.uid);
+	}
+}
+
 /* Never 0, whatever a configuration says. */
 bool agd_uid_in_range(struct agd *d, uint32_t uid)
 {

@@ -386,6 +386,33 @@ for _ in $(seq 500); do
 done
 [ -e "$BIG" ] && fail "big home: not removed"
 
+# 14. The agent logs in again while its last session's SIGTERM-ignorer
+# waits out a 1.5 s grace: the uid sweep is dropped, and the new
+# session's processes (same uid) survive the old one's SIGKILL.
+set_grace() {
+	sed -i "s/^kill_grace_ms = .*/kill_grace_ms = $1/" "$CONF"
+	kill -HUP "$DPID"
+	sleep 0.2
+}
+set_grace 1500
+NOW=$(date +%s)
+spawn L14A agt-back 16 jti-back-a $((NOW + 1))
+ID14A=$LAST_ID
+wait_until $(( (NOW + 1) * 1000000000 + 300000000 ))
+spawn L14B agt-back 16 jti-back-b $((NOW + 60))
+ID14B=$LAST_ID
+wait_until $(( (NOW + 3) * 1000000000 + 500000000 ))
+if alive "$L14A" || populated "$ID14A"; then fail "back: old session alive"
+else ok "back: old session ended"; fi
+if alive "$L14B" && [ "$(uid_procs $((UID0 + 16)))" = 2 ] &&
+	[ "$(wc -l <"$CG/agentgate/$ID14B/cgroup.procs")" = 3 ]
+then ok "back: new session of the same uid survives the old one's kill"
+else fail "back: new session harmed by the old one's uid sweep"; fi
+grep -q "event=uid_sweep_dropped session=$ID14A " "$T/daemon.log" ||
+	fail "back: no uid_sweep_dropped line"
+rm "$T/run/sessions/$ID14B"
+set_grace 200
+
 # 9. Placement survives its group being removed between mkdir and
 # the pid's move (what a stale-group sweep could do): it makes the
 # group again.  A racing process removes each new group once.
