@@ -2,8 +2,9 @@
  * What an agent leaves behind once its last session has ended: cron
  * and at jobs, a lingering user manager, (ephemeral policy) its home,
  * its files in the shared temporary directories and its System V IPC
- * objects.  Its processes are gone by then (the uid sweep), so nothing
- * of the agent can race with these removals; still, every path is
+ * objects.  Its processes are gone by then (the uid sweep); a new
+ * login of the agent is checked for before anything goes and again
+ * once its home is out of the way (trash_home).  Every path is
  * walked with openat/unlinkat and O_NOFOLLOW, so a symlink the agent
  * planted can never point the removal outside what it owns.
  */
@@ -323,32 +324,70 @@ static bool agent_is_back(const char *user)
 			(void *)user) != 0;
 }
 
+/* A real directory of UID's, and its device for rm_tree_at. */
+static bool agents_dir(int base, const char *name, uid_t uid, dev_t *dev)
+{
+	struct stat st;
+
+	if (fstatat(base, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			!S_ISDIR(st.st_mode) || st.st_uid != uid)
+		return false;
+	*dev = st.st_dev;
+	return true;
+}
+
+/*
+ * The agent may log in again while this runs; the PAM module writes
+ * the session's record before it makes the home.  The home is first
+ * moved out of the way under a name no login uses, and only then is
+ * the registry read: a login after that read finds no home and makes
+ * a fresh one, a login before it gets its own home back.
+ */
+static const char *trash_home(int base, const struct ag_session *s)
+{
+	char trash[64];
+	dev_t dev;
+
+	snprintf(trash, sizeof(trash), ".agentgate-trash-%u-%d",
+		(unsigned)s->uid, (int)getpid());
+	if (renameat2(base, s->user, base, trash, RENAME_NOREPLACE) < 0)
+		return "error";
+	if (agent_is_back(s->user)) {
+		if (renameat2(base, trash, base, s->user,
+				RENAME_NOREPLACE) == 0)
+			return "kept_live_session";
+		/* Unless a fresh home took its place, keep it aside. */
+		if (errno != EEXIST)
+			return "error";
+	}
+	if (!agents_dir(base, trash, s->uid, &dev))
+		return "error";
+	return rm_tree_at(base, trash, dev, 0) == 0 ? "removed" : "error";
+}
+
 /* Only HOME_BASE/NAME, only a real directory the agent itself owns. */
 static const char *remove_home(const struct ag_issuer *is,
 	const struct ag_session *s)
 {
 	struct stat st;
-	int base, r;
+	const char *r;
+	dev_t dev;
+	int base;
 
 	if (!is || is->home_policy != AG_HOME_EPHEMERAL || !is->home_base)
 		return "kept";
-	if (agent_is_back(s->user))
-		return "kept_live_session";
 	base = open(is->home_base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		O_CLOEXEC);
 	if (base < 0)
 		return "none";
-	if (fstatat(base, s->user, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		close(base);
-		return "none";
-	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != s->uid) {
-		close(base);
-		return "refused";
-	}
-	r = rm_tree_at(base, s->user, st.st_dev, 0);
+	if (fstatat(base, s->user, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		r = "none";
+	else if (!agents_dir(base, s->user, s->uid, &dev))
+		r = "refused";
+	else
+		r = trash_home(base, s);
 	close(base);
-	return r == 0 ? "removed" : "error";
+	return r;
 }
 
 /* Everything but the log line, which the parent writes: into LINE. */
@@ -359,6 +398,12 @@ static void cleanup_files(const struct ag_issuer *is,
 	const char *cron, *linger, *home;
 	int at, tmp, tmp_left;
 
+	/* Back already: its crontab, files and IPC are in use again. */
+	if (agent_is_back(s->user)) {
+		snprintf(line, len, "user=%s uid=%u skipped=live_session",
+			s->user, (unsigned)s->uid);
+		return;
+	}
 	cron = unlink_in(CRONTABS, s->user);
 	at = remove_at_jobs(s->uid);
 	linger = unlink_in(LINGER, s->user);

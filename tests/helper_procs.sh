@@ -413,6 +413,35 @@ grep -q "event=uid_sweep_dropped session=$ID14A " "$T/daemon.log" ||
 rm "$T/run/sessions/$ID14B"
 set_grace 200
 
+# 15. The cleanup runs after the last session, in the background: an
+# agent back by then keeps its crontab, files and home.  The daemon
+# counts sessions by uid, the cleanup reads the registry by name, so a
+# record of the same name under another uid stands in for a login the
+# daemon has not seen yet.
+U17=$((UID0 + 17))
+mkdir -p "$T/home/agt-race" && chown $U17 "$T/home/agt-race"
+echo "* * * * * true" >/var/spool/cron/crontabs/agt-race
+setpriv --reuid=$U17 --regid=$U17 --clear-groups touch /tmp/a17-file
+sleep 1000 &
+LEADER15=$!
+NOW=$(date +%s)
+ID15R=$(newid)
+"$FAKE" record "$CONF" "$ID15R" agt-race $((UID0 + 18)) test jti-race-r \
+	$((NOW + 60)) "$LEADER15" || fail "race: setup"
+spawn L15 agt-race 17 jti-race $((NOW + 1))
+for _ in $(seq 150); do
+	grep -q "event=agent_cleanup user=agt-race " "$T/daemon.log" && break
+	sleep 0.02
+done
+grep -q "event=agent_cleanup user=agt-race uid=$U17 skipped=live_session" \
+	"$T/daemon.log" || fail "race: no skipped cleanup line"
+if [ -d "$T/home/agt-race" ] && [ -e /tmp/a17-file ] &&
+	[ -e /var/spool/cron/crontabs/agt-race ]
+then ok "race: an agent back keeps its crontab, files and home"
+else fail "race: cleanup removed what a live agent uses"; fi
+rm "$T/run/sessions/$ID15R"
+kill "$LEADER15"; wait "$LEADER15" 2>/dev/null
+
 # 9. Placement survives its group being removed between mkdir and
 # the pid's move (what a stale-group sweep could do): it makes the
 # group again.  A racing process removes each new group once.
