@@ -405,6 +405,7 @@ int main(int argc, char **argv)
 	ag_revoke_list_free(&d.rl);
 	ag_revoke_list_free(&d.rl_good);
 	agd_groups_free(&d);
+	ag_userdb_close(&d.udb);
 	free(d.cleanups);
 	free(d.v);
 	ag_unlock(lockfd);

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "revoke.h"
 #include "session.h"
+#include "userdb.h"
 
 #define AGD_LOG_PIDS 16		/* pids and comms named per log line */
 
@@ -58,6 +59,7 @@ struct agd {
 	char cgmount[4096];	/* "" when there is no cgroup2 */
 	int epfd, tfd, gfd, ifd, sfd;
 	int wd_sessions, wd_state, wd_revdir;
+	struct ag_userdb udb;	/* which uids are agents' */
 	struct ag_revoke_list rl;	/* what sessions are judged by */
 	struct ag_revoke_list rl_good;	/* the last load without errors */
 	char rl_err[512];	/* last list error logged, "" when fine */
@@ -87,7 +89,8 @@ void agd_reload_revocations(struct agd *d);
 void agd_evaluate(struct agd *d);
 bool agd_progress(struct agd *d);
 void agd_reconcile(struct agd *d);
-bool agd_uid_in_range(struct agd *d, uint32_t uid);
+bool agd_uid_agent(struct agd *d, uint32_t uid);
+void agd_userdb_refresh(struct agd *d);
 void agd_end_orphan_group(struct agd *d, const char *path);
 void agd_drop_sweeps(struct agd *d);
 

@@ -527,7 +527,7 @@ int agd_group_agent_uid(struct agd *d, const char *path, uint32_t *uid)
 		if (read_status(pids[i], &pi) < 0)
 			continue;
 		for (j = 0; j < 2; j++)
-			if (agd_uid_in_range(d, pi.uids[j])) {
+			if (agd_uid_agent(d, pi.uids[j])) {
 				*uid = pi.uids[j];
 				return 0;
 			}
@@ -571,7 +571,7 @@ size_t agd_stray_uids(struct agd *d, uint32_t *v, size_t max)
 		if (*end || pid <= 1 || read_status((pid_t)pid, &pi) < 0)
 			continue;
 		for (j = 0; j < 2 && n < max; j++)
-			if (agd_uid_in_range(d, pi.uids[j]) &&
+			if (agd_uid_agent(d, pi.uids[j]) &&
 					!uid_known(d, v, n, pi.uids[j]))
 				v[n++] = pi.uids[j];
 	}

@@ -174,7 +174,7 @@ void agd_drop_sweeps(struct agd *d)
 }
 
 /* Never 0, whatever a configuration says. */
-bool agd_uid_in_range(struct agd *d, uint32_t uid)
+static bool uid_in_range(struct agd *d, uint32_t uid)
 {
 	size_t i;
 
@@ -185,6 +185,31 @@ bool agd_uid_in_range(struct agd *d, uint32_t uid)
 				uid <= d->cfg->issuers[i].uid_max)
 			return true;
 	return false;
+}
+
+/* Before deciding which uids are agents': the registry may have grown. */
+void agd_userdb_refresh(struct agd *d)
+{
+	int r = ag_userdb_refresh(&d->udb, d->cfg->state_dir);
+
+	/* Empty on error: then no process is taken for an agent's. */
+	if (r < 0 && r != -ENOENT)
+		ag_log(LOG_WARNING, "event=userdb_error dir=%s error=\"%s\"",
+			d->cfg->state_dir, strerror(-r));
+}
+
+/*
+ * A uid the registry gave an agent name.  An issuer's range alone is
+ * not enough: sssd id-mapping, containers or systemd's foreign range
+ * may place a host's own uids there, and a process with no session
+ * would be killed for it.
+ */
+bool agd_uid_agent(struct agd *d, uint32_t uid)
+{
+	char name[AG_NAME_MAX + 1];
+
+	return uid_in_range(d, uid) &&
+		ag_userdb_find_uid(&d->udb, uid, name, sizeof(name)) == 0;
 }
 
 /* The uid sweep only ever targets a uid inside an agent range. */
@@ -256,6 +281,7 @@ void agd_end_orphan_group(struct agd *d, const char *path)
 	size_t plen = strlen(AG_CGROUP_PARENT) + 1;
 	uint32_t uid;
 
+	agd_userdb_refresh(d);
 	if (strlen(path) != plen + AG_SESSION_ID_LEN ||
 			agd_group_agent_uid(d, path, &uid) < 0) {
 		agd_retire_group(d, path);
@@ -270,6 +296,7 @@ static void sweep_stray_uids(struct agd *d)
 	uint32_t v[256];
 	size_t n, i;
 
+	agd_userdb_refresh(d);
 	n = agd_stray_uids(d, v, 256);
 	for (i = 0; i < n; i++)
 		start_orphan(d, NULL, v[i]);

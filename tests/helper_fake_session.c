@@ -9,6 +9,11 @@
  *	leader's pid.  SID, when given, is recorded as the audit
  *	session id.
  *
+ *	Registers USER -> UID first, as the PAM module's auth does.
+ *
+ *   helper_fake_session register CONFIG USER UID
+ *	Only that registration: an agent's uid with no session.
+ *
  *   helper_fake_session record CONFIG ID USER UID ISSUER JTI EXPIRES PID
  *	A record naming PID as leader with a start time that is not
  *	PID's: the pid-reuse case.  No cgroup.
@@ -36,6 +41,7 @@
 
 #include "cgroup.h"
 #include "session.h"
+#include "userdb.h"
 
 static void fill(struct ag_session *s, char **argv)
 {
@@ -254,6 +260,25 @@ static int place_race(int n)
 	return failed ? 1 : 0;
 }
 
+static int do_register(const char *conf, const char *user,
+	const char *uid)
+{
+	struct ag_config *cfg;
+	char err[512];
+	int r;
+
+	if (ag_config_load(conf, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fake_session: %s\n", err);
+		return 2;
+	}
+	r = ag_userdb_register(cfg->state_dir, user,
+		(uint32_t)strtoul(uid, NULL, 10));
+	if (r < 0)
+		fprintf(stderr, "fake_session: register: %s\n", strerror(-r));
+	ag_config_free(cfg);
+	return r < 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ag_config *cfg;
@@ -263,6 +288,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "place-race") == 0)
 		return place_race(atoi(argv[2]));
+	if (argc == 5 && strcmp(argv[1], "register") == 0)
+		return do_register(argv[2], argv[3], argv[4]);
 	if (argc < 9) {
 		fprintf(stderr, "usage: see the comment at the top\n");
 		return 2;
@@ -276,7 +303,11 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "spawn") == 0 && argc <= 10) {
 		if (argc == 10)
 			s.audit_sid = (uint32_t)strtoul(argv[9], NULL, 10);
-		r = spawn(cfg, &s);
+		r = ag_userdb_register(cfg->state_dir, s.user, s.uid);
+		if (r < 0)
+			fprintf(stderr, "fake_session: register: %s\n",
+				strerror(-r));
+		r = r < 0 ? 2 : spawn(cfg, &s);
 	} else if (strcmp(argv[1], "record") == 0 && argc == 10) {
 		s.leader = (pid_t)atoi(argv[9]);
 		r = ag_proc_starttime(s.leader, &s.leader_start) < 0;

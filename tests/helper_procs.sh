@@ -37,7 +37,7 @@ exec 8<&-
 
 T=$(mktemp -d /tmp/agentgate-procs.XXXXXX)
 mount -t tmpfs tmpfs "$T" || exit 99
-mkdir -p "$T/home" /var/spool/cron && mount -t tmpfs tmpfs /var/spool/cron
+mkdir -p "$T/home" "$T/state" /var/spool/cron && mount -t tmpfs tmpfs /var/spool/cron
 mkdir -p /var/spool/cron/crontabs /var/spool/cron/atjobs
 UID0=2147400000		# test range: nothing on a host uses these
 CONF=$T/agentgate.conf
@@ -111,6 +111,16 @@ mkdir "$CG/agentgate/$GOLD"
 NOW=$(date +%s)
 spawn L11 agt-orphan 11 jti-orphan $((NOW + 600))
 ID11=$LAST_ID
+
+# For test 11: a group of ours holding a process whose uid is in the
+# issuer's range but registered to no agent (sssd id-mapping, say).
+GUNREG=$(newid)
+IDS="$IDS $GUNREG"
+mkdir "$CG/agentgate/$GUNREG"
+sh -c "echo \$\$ >'$CG/agentgate/$GUNREG/cgroup.procs' &&
+	exec setpriv --reuid=$((UID0 + 19)) --regid=$((UID0 + 19)) \
+	--clear-groups sleep 1000" &
+UNREG_G=$!
 
 # 1. Expiry ends the leader, a setsid double fork and a SIGTERM-ignorer.
 start_daemon
@@ -316,9 +326,15 @@ kill "$HROOT" "$HUSER" 2>/dev/null
 # down: at start its group, no longer claimed and older than a login
 # in progress, is ended, SIGTERM-ignorer included; so is an agent's
 # process outside any group that no session accounts for.
+# Processes of an in-range uid no agent was given are not an agent's:
+# they survive, in a group of ours or outside any.
+"$FAKE" register "$CONF" agt-stray $((UID0 + 12)) || fail "orphan: register"
 setpriv --reuid=$((UID0 + 12)) --regid=$((UID0 + 12)) --clear-groups \
 	sleep 1000 &
 STRAY11=$!
+setpriv --reuid=$((UID0 + 19)) --regid=$((UID0 + 19)) --clear-groups \
+	sleep 1000 &
+UNREG=$!
 kill "$DPID"; wait "$DPID"; DPID=""
 rm "$T/run/sessions/$ID11"
 T0=$(date +%s%N)
@@ -335,6 +351,10 @@ grep -q "event=orphan_killed cgroup=/agentgate/$ID11 uid=$((UID0 + 11)) \
 grep -q "event=orphan_killed cgroup=- uid=$((UID0 + 12)) .*pids=$STRAY11" \
 	"$T/daemon.log" || fail "orphan: no orphan_killed line for the uid"
 wait "$STRAY11" 2>/dev/null
+if alive "$UNREG" && alive "$UNREG_G"
+then ok "orphan: in-range uid registered to no agent untouched"
+else fail "orphan: process of an unregistered in-range uid killed"; fi
+kill "$UNREG" "$UNREG_G"; wait "$UNREG" "$UNREG_G" 2>/dev/null
 
 # 12. A bad fleet list (a junk line, a directory named *.list) does not
 # shield a fresh "agentgatectl revoke --user": the daemon reads what
