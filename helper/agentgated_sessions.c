@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 
@@ -290,12 +291,61 @@ void agd_end_orphan_group(struct agd *d, const char *path)
 	start_orphan(d, path, uid);
 }
 
+/* One file of the registry, re-read at start; see recheck_records. */
+static void recheck_one(struct agd *d, const char *dir, const char *name)
+{
+	struct ag_session s;
+	char path[4200];
+	int r;
+
+	if (strlen(name) != AG_SESSION_ID_LEN || strspn(name,
+			"0123456789abcdef") != AG_SESSION_ID_LEN ||
+			find(d, name) ||
+			ag_path(path, sizeof(path), "%s/%s", dir, name) < 0)
+		return;
+	r = ag_session_read(path, &s);
+	if (r == 0 && strcmp(s.id, name) == 0) {
+		agd_record_seen(d, &s);
+		return;
+	}
+	if (r == -ENOENT)
+		return;		/* closed meanwhile */
+	/* Claims nothing: its uid's processes are still strays. */
+	ag_log(LOG_WARNING, "event=record_unreadable session=%s "
+		"error=\"%s\"", name, r < 0 ? strerror(-r) : "id mismatch");
+}
+
+/*
+ * A login may have written its record since the start's first scan:
+ * its uid is then claimed, not stray.  Records joining the table here
+ * are judged like any other by the evaluation that follows.
+ */
+static void recheck_records(struct agd *d)
+{
+	char dir[4200];
+	struct dirent *de;
+	struct stat st;
+	DIR *dh;
+
+	if (ag_path(dir, sizeof(dir), "%s/sessions",
+			d->cfg->runtime_dir) < 0)
+		return;
+	dh = opendir(dir);
+	if (!dh)
+		return;
+	if (fstat(dirfd(dh), &st) == 0 && ag_stat_trusted(&st))
+		while ((de = readdir(dh)))
+			recheck_one(d, dir, de->d_name);
+	closedir(dh);
+}
+
 /* At start: agents' processes that belong to no session we know. */
 static void sweep_stray_uids(struct agd *d)
 {
 	uint32_t v[256];
 	size_t n, i;
 
+	recheck_records(d);
 	agd_userdb_refresh(d);
 	n = agd_stray_uids(d, v, 256);
 	for (i = 0; i < n; i++)

@@ -337,6 +337,9 @@ setpriv --reuid=$((UID0 + 19)) --regid=$((UID0 + 19)) --clear-groups \
 UNREG=$!
 kill "$DPID"; wait "$DPID"; DPID=""
 rm "$T/run/sessions/$ID11"
+# A record that cannot be read claims no uid, but is logged.
+JUNK=$(newid)
+echo garbage >"$T/run/sessions/$JUNK" && chmod 600 "$T/run/sessions/$JUNK"
 T0=$(date +%s%N)
 start_daemon
 wait_until $((T0 + 1200000000))
@@ -351,6 +354,9 @@ grep -q "event=orphan_killed cgroup=/agentgate/$ID11 uid=$((UID0 + 11)) \
 grep -q "event=orphan_killed cgroup=- uid=$((UID0 + 12)) .*pids=$STRAY11" \
 	"$T/daemon.log" || fail "orphan: no orphan_killed line for the uid"
 wait "$STRAY11" 2>/dev/null
+grep -q "event=record_unreadable session=$JUNK " "$T/daemon.log" ||
+	fail "orphan: unreadable record not logged"
+rm -f "$T/run/sessions/$JUNK"
 if alive "$UNREG" && alive "$UNREG_G"
 then ok "orphan: in-range uid registered to no agent untouched"
 else fail "orphan: process of an unregistered in-range uid killed"; fi
