@@ -122,6 +122,31 @@ static int watch(struct agd *d, const char *dir)
 	return wd;
 }
 
+/*
+ * Records name agents, their jtis and where they came from: only root
+ * reads them.  One made 0755 by an older agentgated or tmpfiles.d is
+ * tightened if root owns it; one root does not own is left as it is,
+ * and the registry's readers refuse it.
+ */
+static int make_sessions_dir(const char *dir)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (st.st_uid == 0 && (st.st_mode & 07777) != 0700 &&
+			fchmod(fd, 0700) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 static int make_dirs(const struct ag_config *cfg, char *sessions,
 	size_t len)
 {
@@ -129,7 +154,9 @@ static int make_dirs(const struct ag_config *cfg, char *sessions,
 
 	r = ag_path(sessions, len, "%s/sessions", cfg->runtime_dir);
 	if (r == 0)
-		r = ag_mkdir_p(sessions, 0755);
+		r = ag_mkdir_p(cfg->runtime_dir, 0755);
+	if (r == 0)
+		r = make_sessions_dir(sessions);
 	if (r == 0)
 		r = ag_mkdir_p(cfg->state_dir, 0755);
 	if (r == 0 && cfg->revocation_dir && cfg->revocation_dir[0])

@@ -168,8 +168,15 @@ spawn L3 agt-restart 3 jti-restart $((NOW + 1))
 ID3=$LAST_ID
 wait_until $(( (NOW + 2) * 1000000000 ))
 alive "$L3" || fail "restart: session died without the daemon"
+chmod 755 "$T/run/sessions"
 T0=$(date +%s%N)
 start_daemon
+for _ in $(seq 50); do
+	[ "$(stat -c %a "$T/run/sessions")" = 700 ] && break
+	sleep 0.02
+done
+[ "$(stat -c %a "$T/run/sessions")" = 700 ] ||
+	fail "restart: sessions directory not made 0700"
 wait_until $((T0 + 1000000000))
 if alive "$L3" || populated "$ID3"; then fail "restart: overdue session alive"
 else ok "restart: overdue session ended at start"; fi
