@@ -77,9 +77,17 @@ static int remove_at_jobs(uid_t uid)
 	return n;
 }
 
-static int rm_tree_at(int dfd, const char *name, dev_t dev, int depth);
+/* What a home's removal may take, and what it kept. */
+struct rm_ctx {
+	uid_t uid;		/* the agent: its entries and root's go */
+	dev_t dev;		/* never left */
+	int foreign;		/* entries of other owners, kept */
+};
 
-static int rm_children(int fd, dev_t dev, int depth)
+static int rm_tree_at(int dfd, const char *name, struct rm_ctx *c,
+	int depth);
+
+static int rm_children(int fd, struct rm_ctx *c, int depth)
 {
 	struct dirent *de;
 	int r = 0, e;
@@ -93,7 +101,7 @@ static int rm_children(int fd, dev_t dev, int depth)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		e = rm_tree_at(dirfd(d), de->d_name, dev, depth + 1);
+		e = rm_tree_at(dirfd(d), de->d_name, c, depth + 1);
 		if (e < 0 && r == 0)
 			r = e;
 	}
@@ -101,17 +109,27 @@ static int rm_children(int fd, dev_t dev, int depth)
 	return r;
 }
 
-/* Never follows a symlink, never crosses into another file system. */
-static int rm_tree_at(int dfd, const char *name, dev_t dev, int depth)
+/*
+ * Never follows a symlink, never crosses into another file system.
+ * An entry of another owner is kept: the agent may have renamed in a
+ * directory of a shared place it could write to, which is not its to
+ * lose.
+ */
+static int rm_tree_at(int dfd, const char *name, struct rm_ctx *c,
+	int depth)
 {
 	struct stat st;
 	int fd, r;
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
+	if (st.st_uid != c->uid && st.st_uid != 0) {
+		c->foreign++;
+		return -ENOTEMPTY;
+	}
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
-	if (st.st_dev != dev)
+	if (st.st_dev != c->dev)
 		return -EXDEV;
 	if (depth > RM_DEPTH_MAX)
 		return -ELOOP;
@@ -120,7 +138,7 @@ static int rm_tree_at(int dfd, const char *name, dev_t dev, int depth)
 		O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = rm_children(fd, dev, depth);
+	r = rm_children(fd, c, depth);
 	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && r == 0)
 		r = -errno;
 	return r;
@@ -345,8 +363,8 @@ static bool agents_dir(int base, const char *name, uid_t uid, dev_t *dev)
  */
 static const char *trash_home(int base, const struct ag_session *s)
 {
+	struct rm_ctx c = { .uid = s->uid };
 	char trash[64];
-	dev_t dev;
 
 	snprintf(trash, sizeof(trash), ".agentgate-trash-%u-%d",
 		(unsigned)s->uid, (int)getpid());
@@ -360,9 +378,11 @@ static const char *trash_home(int base, const struct ag_session *s)
 		if (errno != EEXIST)
 			return "error";
 	}
-	if (!agents_dir(base, trash, s->uid, &dev))
+	if (!agents_dir(base, trash, s->uid, &c.dev))
 		return "error";
-	return rm_tree_at(base, trash, dev, 0) == 0 ? "removed" : "error";
+	if (rm_tree_at(base, trash, &c, 0) == 0)
+		return "removed";
+	return c.foreign ? "kept_foreign" : "error";
 }
 
 /* Only HOME_BASE/NAME, only a real directory the agent itself owns. */

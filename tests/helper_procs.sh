@@ -206,6 +206,9 @@ echo keep >"$T/outside/file"
 ln -s "$T/outside" "$T/home/agt-clean/link"
 ln -s "$T/outside/file" "$T/home/agt-clean/sub/flink"
 chown -R $((UID0 + 5)) "$T/home/agt-clean"
+# A directory of another user, renamed in from a shared place: kept.
+mkdir "$T/home/agt-clean/shared" && echo keep >"$T/home/agt-clean/shared/f"
+chown -R $((UID0 + 6)) "$T/home/agt-clean/shared"
 echo "* * * * * true" >/var/spool/cron/crontabs/agt-clean
 touch /var/spool/cron/atjobs/a0001 && chown $((UID0 + 5)) /var/spool/cron/atjobs/a0001
 touch /var/spool/cron/atjobs/a0002
@@ -234,6 +237,16 @@ wait_until $(( (NOW + 2) * 1000000000 ))
 [ -e /var/spool/cron/atjobs/a0002 ] || fail "cleanup: root's at job removed"
 [ "$(cat "$T/outside/file" 2>/dev/null)" = keep ] ||
 	fail "cleanup: followed a symlink out of the home"
+for _ in $(seq 50); do
+	grep -q "event=agent_cleanup user=agt-clean " "$T/daemon.log" && break
+	sleep 0.02
+done
+TRASH5=$(echo "$T"/home/.agentgate-trash-$((UID0 + 5))-*)
+[ "$(cat "$TRASH5/shared/f" 2>/dev/null)" = keep ] &&
+	[ "$(ls -A "$TRASH5")" = shared ] &&
+	grep -q "event=agent_cleanup user=agt-clean .*home=kept_foreign" \
+	"$T/daemon.log" || fail "cleanup: another user's entry in the home"
+rm -rf "$TRASH5"
 for f in /tmp/a5-file /var/tmp/a5-file /dev/shm/a5-shm /tmp/a5-fifo \
 	/tmp/a5-dir /tmp/a5-link; do
 	[ -e "$f" ] || [ -L "$f" ] && fail "cleanup: $f left"
