@@ -32,6 +32,7 @@
 #include "session.h"
 #include "log.h"
 #include "names.h"
+#include "util.h"
 
 #define CRONTABS "/var/spool/cron/crontabs"
 #define ATJOBS "/var/spool/cron/atjobs"
@@ -480,17 +481,12 @@ static int track(struct agd *d, const struct ag_session *s, pid_t pid,
 	int pipefd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct agd_cleanup *v;
-	size_t cap;
+	struct agd_cleanup *v = ag_grow(d->cleanups, &d->cap_cleanups,
+		d->n_cleanups, sizeof(*v), 8);
 
-	if (d->n_cleanups == d->cap_cleanups) {
-		cap = d->cap_cleanups ? d->cap_cleanups * 2 : 8;
-		v = realloc(d->cleanups, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		d->cleanups = v;
-		d->cap_cleanups = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	d->cleanups = v;
 	v = &d->cleanups[d->n_cleanups];
 	v->pid = pid;
 	v->pipefd = pipefd;

@@ -34,19 +34,14 @@ static struct agd_group *find_wd(struct agd *d, int wd)
 static int add(struct agd *d, int wd, const char *path)
 {
 	struct agd_group *v;
-	size_t cap;
 
 	/* The same group twice yields the same watch. */
 	if (find_wd(d, wd))
 		return 0;
-	if (d->n_groups == d->cap_groups) {
-		cap = d->cap_groups ? d->cap_groups * 2 : 16;
-		v = realloc(d->groups, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		d->groups = v;
-		d->cap_groups = cap;
-	}
+	v = ag_grow(d->groups, &d->cap_groups, d->n_groups, sizeof(*v), 16);
+	if (!v)
+		return -ENOMEM;
+	d->groups = v;
 	v = &d->groups[d->n_groups++];
 	v->wd = wd;
 	snprintf(v->path, sizeof(v->path), "%s", path);

@@ -56,17 +56,11 @@ static void drop(struct agd *d, struct agd_session *t)
 static struct agd_session *append(struct agd *d,
 	const struct ag_session *s)
 {
-	struct agd_session *v;
-	size_t cap;
+	struct agd_session *v = ag_grow(d->v, &d->cap, d->n, sizeof(*v), 64);
 
-	if (d->n == d->cap) {
-		cap = d->cap ? d->cap * 2 : 64;
-		v = realloc(d->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		d->v = v;
-		d->cap = cap;
-	}
+	if (!v)
+		return NULL;
+	d->v = v;
 	v = &d->v[d->n++];
 	memset(v, 0, sizeof(*v));
 	v->s = *s;
@@ -470,17 +464,11 @@ struct gone_agents {
 
 static int gone_push(struct gone_agents *g, const struct ag_session *s)
 {
-	struct ag_session *v;
-	size_t cap;
+	struct ag_session *v = ag_grow(g->v, &g->cap, g->n, sizeof(*v), 16);
 
-	if (g->n == g->cap) {
-		cap = g->cap ? g->cap * 2 : 16;
-		v = realloc(g->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		g->v = v;
-		g->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	g->v = v;
 	g->v[g->n++] = *s;
 	return 0;
 }

@@ -123,19 +123,6 @@ static int write_exp(int fd, int64_t exp)
 	return fsync(fd) < 0 ? -errno : 0;
 }
 
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 /*
  * On a write error the file stays: the token is then spent, which is
  * the safe side for a single-use token.
@@ -162,7 +149,7 @@ int ag_jti_record(const struct ag_config *cfg, const struct ag_issuer *iss,
 	if (r == 0)
 		r = jti_dir(cfg, dir, sizeof(dir));
 	if (r == 0)
-		r = fsync_path(dir);
+		r = ag_fsync_dir(dir);
 	return r;
 }
 

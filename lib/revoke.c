@@ -103,17 +103,11 @@ static int parse_entry(char *line, struct ag_revocation *e)
 
 static int list_push(struct ag_revoke_list *l, const struct ag_revocation *e)
 {
-	struct ag_revocation *v;
-	size_t cap;
+	struct ag_revocation *v = ag_grow(l->v, &l->cap, l->n, sizeof(*v), 16);
 
-	if (l->n == l->cap) {
-		cap = l->cap ? l->cap * 2 : 16;
-		v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
 	l->v[l->n++] = *e;
 	return 0;
 }

@@ -35,7 +35,6 @@ static int fsync_dir_of(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int fd, r = 0;
 
 	if (!slash) {
 		strcpy(dir, ".");
@@ -47,14 +46,34 @@ static int fsync_dir_of(const char *path)
 		memcpy(dir, path, n);
 		dir[n] = '\0';
 	}
+	return ag_fsync_dir(dir);
+}
 
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+int ag_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
 	if (fd < 0)
 		return -errno;
 	if (fsync(fd) < 0)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+void *ag_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t want;
+
+	if (n < *cap)
+		return v;
+	want = *cap ? *cap * 2 : first;
+	if (want < *cap || want > SIZE_MAX / size)
+		return NULL;
+	v = realloc(v, want * size);
+	if (v)
+		*cap = want;
+	return v;
 }
 
 static int replace_file(const char *path, const void *data, size_t len,

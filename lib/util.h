@@ -40,6 +40,16 @@ int ag_read_file(const char *path, size_t max, char **data, size_t *len,
  */
 bool ag_stat_trusted(const struct stat *st);
 
+/* fsync of the directory DIR, so a rename or create in it is durable. */
+int ag_fsync_dir(const char *dir);
+
+/*
+ * Room for element N of a doubling array of SIZE-byte elements: V
+ * itself while N < *CAP, else V grown (FIRST elements at the start)
+ * with *CAP updated, or NULL with V and *CAP untouched.
+ */
+void *ag_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);
+
 /* Exclusive flock on PATH (created 0600 if missing). */
 int ag_lock(const char *path, int *fd);
 void ag_unlock(int fd);
